@@ -1,0 +1,34 @@
+// Constants of sealpost/1 shared by server and client.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace sp::proto {
+
+constexpr std::string_view kProtocolVersion = "sealpost/1";
+constexpr uint16_t kDefaultPort = 9300;
+// Largest encoded frame (bytes before the 0x00) accepted by default. A Noise
+// message is at most 65535 bytes; its base64 is 87380 bytes.
+constexpr size_t kDefaultMaxFrameBytes = 87380;
+
+// Error codes carried in {"type":"error","code":...}.
+namespace error_code {
+constexpr std::string_view kBadFrame = "bad_frame";
+constexpr std::string_view kFrameTooLarge = "frame_too_large";
+constexpr std::string_view kBadMessage = "bad_message";
+constexpr std::string_view kHandshakeFailed = "handshake_failed";
+constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
+constexpr std::string_view kUnknownClient = "unknown_client";
+constexpr std::string_view kClientDisabled = "client_disabled";
+constexpr std::string_view kUnknownEvent = "unknown_event";
+constexpr std::string_view kEventTooLarge = "event_too_large";
+constexpr std::string_view kRateLimited = "rate_limited";
+constexpr std::string_view kUnavailable = "unavailable";  // Redis down: retry later
+constexpr std::string_view kTimeout = "timeout";
+constexpr std::string_view kReplaced = "replaced";  // a newer session for this client
+constexpr std::string_view kServerBusy = "server_busy";
+}  // namespace error_code
+
+}  // namespace sp::proto
