@@ -1,0 +1,180 @@
+#include "services/event_store.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "shared/log.h"
+#include "shared/messages.h"
+
+namespace sp::services {
+namespace {
+
+// XACK then XDEL in one script call, so an acknowledged entry can never stay
+// behind in the stream if the server dies between the two.
+constexpr std::string_view kAckScript =
+    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) "
+    "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))";
+
+// The dead-letter XADD and the removal from the events stream are one unit:
+// an event is always in exactly one of the two streams.
+// ARGV: group, event id, field/value pairs...
+constexpr std::string_view kDeadLetterScript =
+    "redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) "
+    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) "
+    "return redis.call('XDEL', KEYS[1], ARGV[2])";
+
+bool IsNoGroup(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
+}
+
+}  // namespace
+
+void EventStore::ClaimPending(const std::string& client, const std::string& cursor,
+                              size_t count, ClaimCallback cb) {
+  std::string key = keys_.Events(client);
+  std::string n = std::to_string(count);
+  // BUSYGROUP is the normal answer; MKSTREAM lets a client connect before any event exists.
+  link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+  // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
+  // count) returns the bodies and bumps the counts. Pipelined: one round trip.
+  auto counts = std::make_shared<std::unordered_map<std::string, uint32_t>>();
+  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, client},
+                [counts](const redisReply* r) {
+                  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+                  for (size_t i = 0; i < r->elements; ++i) {
+                    const redisReply* e = r->element[i];
+                    if (e->type != REDIS_REPLY_ARRAY || e->elements < 4) continue;
+                    (*counts)[std::string(ReplyText(e->element[0]))] =
+                        static_cast<uint32_t>(e->element[3]->integer);
+                  }
+                });
+  bool sent = link_.Command(
+      {"XAUTOCLAIM", key, kGroup, client, "0", cursor, "COUNT", n},
+      [counts, cb](const redisReply* r) {
+        Claimed claimed;
+        if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+            !ParseEntries(r->element[1], &claimed.entries)) {
+          if (r && r->type == REDIS_REPLY_ERROR)
+            log::Warn("redis.claim_failed", {{"error", ReplyText(r)}});
+          cb(false, {});
+          return;
+        }
+        claimed.next_cursor = std::string(ReplyText(r->element[0]));
+        if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY) {
+          for (size_t i = 0; i < r->element[2]->elements; ++i)
+            claimed.deleted.emplace_back(ReplyText(r->element[2]->element[i]));
+        }
+        for (StreamEntry& e : claimed.entries) {
+          auto it = counts->find(e.id);
+          e.delivery_count = (it == counts->end() ? 0 : it->second) + 1;
+        }
+        cb(true, std::move(claimed));
+      });
+  if (!sent) cb(false, {});
+}
+
+void EventStore::ReadNew(const std::string& client, size_t count, ReadCallback cb) {
+  ReadNewOnce(client, count, std::move(cb), false);
+}
+
+void EventStore::ReadNewOnce(const std::string& client, size_t count, ReadCallback cb,
+                             bool retried) {
+  std::string key = keys_.Events(client);
+  std::string n = std::to_string(count);
+  bool sent = link_.Command(
+      {"XREADGROUP", "GROUP", kGroup, client, "COUNT", n, "STREAMS", key, ">"},
+      [this, client, count, cb, retried, key](const redisReply* r) {
+        // The stream (and its group) can be deleted under us: recreate, read again.
+        if (IsNoGroup(r) && !retried) {
+          link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+          ReadNewOnce(client, count, cb, true);
+          return;
+        }
+        std::vector<StreamEntry> entries;
+        if (r != nullptr && r->type == REDIS_REPLY_NIL) {
+          cb(true, {});
+          return;
+        }
+        if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+            r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
+            !ParseEntries(r->element[0]->element[1], &entries)) {
+          if (r && r->type == REDIS_REPLY_ERROR)
+            log::Warn("redis.read_failed", {{"error", ReplyText(r)}});
+          cb(false, {});
+          return;
+        }
+        for (StreamEntry& e : entries) e.delivery_count = 1;
+        cb(true, std::move(entries));
+      });
+  if (!sent) cb(false, {});
+}
+
+void EventStore::Ack(const std::string& client, const std::string& event_id) {
+  batches_[client].acks.push_back(event_id);
+  ++queued_acks_;
+}
+
+void EventStore::CountRedelivery(const std::string& client, const std::string& event_id) {
+  batches_[client].redeliveries.push_back(event_id);
+}
+
+void EventStore::Flush() {
+  if (batches_.empty() || !link_.IsUp()) return;
+  auto batches = std::move(batches_);
+  batches_.clear();
+  queued_acks_ = 0;
+  for (auto& [client, batch] : batches) {
+    // Chunks keep every script call well under Lua's argument limit.
+    constexpr size_t kChunk = 256;
+    for (size_t i = 0; i < batch.acks.size(); i += kChunk) {
+      size_t end = std::min(batch.acks.size(), i + kChunk);
+      SendAcks(client, std::vector<std::string>(batch.acks.begin() + i, batch.acks.begin() + end));
+    }
+    if (!batch.redeliveries.empty()) SendRedeliveries(client, std::move(batch.redeliveries));
+  }
+}
+
+void EventStore::SendAcks(const std::string& client, std::vector<std::string> ids) {
+  std::string key = keys_.Events(client);
+  RedisLink::Argv argv = {"EVAL", kAckScript, "1", key, kGroup};
+  for (const auto& id : ids) argv.push_back(id);
+  auto requeue = [this, client, ids]() {
+    for (const auto& id : ids) Ack(client, id);
+  };
+  bool sent = link_.Command(argv, [requeue](const redisReply* r) {
+    // XACK/XDEL are idempotent: after a lost link, sending them again is safe.
+    if (r == nullptr) requeue();
+    else if (r->type == REDIS_REPLY_ERROR)
+      log::Warn("redis.ack_failed", {{"error", ReplyText(r)}});
+  });
+  if (!sent) requeue();
+}
+
+void EventStore::SendRedeliveries(const std::string& client, std::vector<std::string> ids) {
+  std::string key = keys_.Events(client);
+  RedisLink::Argv argv = {"XCLAIM", key, kGroup, client, "0"};
+  for (const auto& id : ids) argv.push_back(id);
+  argv.push_back("JUSTID");
+  link_.Command(argv);  // best effort: the local attempt count is authoritative while live
+}
+
+void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
+                            std::string_view reason, uint32_t attempts, DoneCallback cb) {
+  std::string attempts_text = std::to_string(attempts);
+  std::string ts = std::to_string(proto::NowMs());
+  RedisLink::Argv argv = {"EVAL", kDeadLetterScript, "2", keys_.Events(client),
+                          keys_.Dead(client), kGroup, entry.id, "eventId", entry.id,
+                          "reason", reason, "attempts", attempts_text, "deadAt", ts};
+  for (const auto& [field, value] : entry.fields) {
+    argv.push_back(field);
+    argv.push_back(value);
+  }
+  bool sent = link_.Command(argv, [cb](const redisReply* r) {
+    if (r && r->type == REDIS_REPLY_ERROR)
+      log::Warn("redis.dead_letter_failed", {{"error", ReplyText(r)}});
+    cb(!IsError(r));
+  });
+  if (!sent) cb(false);
+}
+
+}  // namespace sp::services

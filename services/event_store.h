@@ -1,0 +1,66 @@
+// The per-client event streams: sp:{ID}:events with consumer group "sealpost"
+// whose consumer is the client id. Delivered-but-unacked entries are the
+// group's pending list, so any node can resume a client after a crash.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "services/keys.h"
+#include "services/redis_link.h"
+#include "services/stream_entry.h"
+
+namespace sp::services {
+
+class EventStore {
+ public:
+  struct Claimed {
+    std::vector<StreamEntry> entries;  // delivery_count already includes this claim
+    std::vector<std::string> deleted;  // pending ids whose entries no longer exist
+    std::string next_cursor;           // "0-0" once the pending list is exhausted
+  };
+  using ClaimCallback = std::function<void(bool ok, Claimed claimed)>;
+  using ReadCallback = std::function<void(bool ok, std::vector<StreamEntry> entries)>;
+  using DoneCallback = std::function<void(bool ok)>;
+
+  EventStore(RedisLink& link, const Keys& keys) : link_(link), keys_(keys) {}
+
+  // Creates the group when missing, then claims up to `count` of the client's
+  // pending entries from `cursor` on ("0-0" = from the start).
+  void ClaimPending(const std::string& client, const std::string& cursor, size_t count,
+                    ClaimCallback cb);
+  // Reads up to `count` never-delivered entries (XREADGROUP ... >).
+  void ReadNew(const std::string& client, size_t count, ReadCallback cb);
+
+  // Batched until Flush(): acknowledged entries leave the pending list and the stream.
+  void Ack(const std::string& client, const std::string& event_id);
+  // Batched: a resend counts as a delivery in Redis too (XCLAIM bumps the count),
+  // so attempts survive a server crash.
+  void CountRedelivery(const std::string& client, const std::string& event_id);
+  // Moves one entry to sp:{ID}:dead with the reason, atomically with its removal.
+  void DeadLetter(const std::string& client, const StreamEntry& entry, std::string_view reason,
+                  uint32_t attempts, DoneCallback cb);
+
+  // Sends every batched command (one script call per client). Work that could
+  // not be sent, or whose reply was lost with the link, stays queued.
+  void Flush();
+  size_t QueuedAcks() const { return queued_acks_; }
+
+ private:
+  struct Batch {
+    std::vector<std::string> acks;
+    std::vector<std::string> redeliveries;
+  };
+  void SendAcks(const std::string& client, std::vector<std::string> ids);
+  void SendRedeliveries(const std::string& client, std::vector<std::string> ids);
+  void ReadNewOnce(const std::string& client, size_t count, ReadCallback cb, bool retried);
+
+  RedisLink& link_;
+  const Keys& keys_;
+  std::unordered_map<std::string, Batch> batches_;
+  size_t queued_acks_ = 0;
+};
+
+}  // namespace sp::services

@@ -1,0 +1,27 @@
+#include "services/keys.h"
+
+namespace sp::services {
+
+bool IsValidClientId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Keys::ParseEventsKey(std::string_view key, std::string* id) const {
+  constexpr std::string_view kSuffix = "}:events";
+  if (key.size() <= prefix_.size() + 1 + kSuffix.size()) return false;
+  if (key.substr(0, prefix_.size()) != prefix_ || key[prefix_.size()] != '{') return false;
+  if (key.substr(key.size() - kSuffix.size()) != kSuffix) return false;
+  std::string_view inner =
+      key.substr(prefix_.size() + 1, key.size() - prefix_.size() - 1 - kSuffix.size());
+  if (!IsValidClientId(inner)) return false;
+  id->assign(inner);
+  return true;
+}
+
+}  // namespace sp::services

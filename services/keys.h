@@ -1,0 +1,47 @@
+// Redis key names (docs/OPERATIONS.md "Redis keys"). Every key of one client
+// carries the hash tag {ID}, so a Redis Cluster keeps them in one slot.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sp::services {
+
+constexpr std::string_view kGroup = "sealpost";  // consumer group on every events stream
+
+// Client ids are 1-64 characters of [A-Za-z0-9_.-]: they appear inside key
+// names and hash tags, so braces, colons and spaces are refused.
+bool IsValidClientId(std::string_view id);
+
+class Keys {
+ public:
+  explicit Keys(std::string prefix = "sp:") : prefix_(std::move(prefix)) {}
+
+  const std::string& Prefix() const { return prefix_; }
+  std::string Events(std::string_view id) const { return Tagged(id, "events"); }
+  std::string Dead(std::string_view id) const { return Tagged(id, "dead"); }
+  std::string Client(std::string_view id) const { return Tagged(id, "client"); }
+  std::string Usage(std::string_view id) const { return Tagged(id, "usage"); }
+  std::string Presence(std::string_view id) const { return Tagged(id, "presence"); }
+  std::string Inbound() const { return prefix_ + "inbound"; }
+  std::string Nodes() const { return prefix_ + "nodes"; }
+  std::string Node(std::string_view node) const { return prefix_ + "node:" + std::string(node); }
+  std::string NodeUsage(std::string_view node) const {
+    return prefix_ + "usage:node:" + std::string(node);
+  }
+  std::string ControlChannel() const { return prefix_ + "control"; }
+
+  // Extracts the client id from "<prefix>{ID}:events"; false for any other key.
+  bool ParseEventsKey(std::string_view key, std::string* id) const;
+
+ private:
+  std::string Tagged(std::string_view id, std::string_view suffix) const {
+    std::string key;
+    key.reserve(prefix_.size() + id.size() + suffix.size() + 3);
+    key.append(prefix_).append("{").append(id).append("}:").append(suffix);
+    return key;
+  }
+  std::string prefix_;
+};
+
+}  // namespace sp::services

@@ -1,0 +1,58 @@
+#include "services/notifier.h"
+
+#include "services/stream_entry.h"
+#include "shared/log.h"
+
+namespace sp::services {
+namespace {
+
+// Keeps whatever the operator configured and adds what we need: E (keyevent
+// channel) and t (stream commands), unless A (all classes) already covers t.
+std::string WithStreamEvents(std::string flags) {
+  if (flags.find('E') == std::string::npos) flags += 'E';
+  if (flags.find('t') == std::string::npos && flags.find('A') == std::string::npos) flags += 't';
+  return flags;
+}
+
+}  // namespace
+
+void Notifier::Start(NewEventsHandler on_new_events) {
+  std::string channel = "__keyevent@" + std::to_string(db_) + "__:xadd";
+  subscriber_.Subscribe(channel, [this, on_new_events](std::string_view key) {
+    std::string client;
+    if (keys_.ParseEventsKey(key, &client)) on_new_events(client);
+  });
+  EnsureEnabled();
+}
+
+void Notifier::EnsureEnabled() {
+  commands_.Command({"CONFIG", "GET", "notify-keyspace-events"}, [this](const redisReply* r) {
+    if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+      if (enabled_ || r) {
+        log::Warn("redis.notifications_unavailable",
+                  {{"error", r ? ReplyText(r) : "link lost"}, {"fallback", "polling"}});
+      }
+      enabled_ = false;
+      return;
+    }
+    std::string current(ReplyText(r->element[1]));
+    std::string wanted = WithStreamEvents(current);
+    if (wanted == current) {
+      enabled_ = true;
+      return;
+    }
+    commands_.Command({"CONFIG", "SET", "notify-keyspace-events", wanted},
+                      [this, wanted](const redisReply* set) {
+                        enabled_ = !IsError(set);
+                        if (enabled_) {
+                          log::Info("redis.notifications_enabled", {{"flags", wanted}});
+                        } else {
+                          log::Warn("redis.notifications_refused",
+                                    {{"error", set ? ReplyText(set) : "link lost"},
+                                     {"fallback", "polling"}});
+                        }
+                      });
+  });
+}
+
+}  // namespace sp::services

@@ -1,0 +1,52 @@
+// Which node holds which client, the node registry, and the control channel
+// that enforces one live session per client id across all nodes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "services/keys.h"
+#include "services/redis_link.h"
+
+namespace sp::services {
+
+struct NodeInfo {
+  std::string node;
+  std::string listen;
+  int64_t started_ms = 0;
+  uint64_t connections = 0;
+  uint64_t sessions = 0;
+};
+
+class Presence {
+ public:
+  // (client, node, session) of a session that just started somewhere.
+  using KickHandler = std::function<void(std::string_view client, std::string_view node,
+                                         std::string_view session)>;
+
+  Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys, std::string node,
+           uint64_t node_ttl_ms);
+
+  // Subscribes to the control channel; `on_session` runs for every session start
+  // announced by any node (this one included).
+  void Listen(KickHandler on_session);
+
+  // Records the session and tells every node, so an older one is closed.
+  void SessionStarted(const std::string& client, const std::string& session);
+  // Removes the presence entry only if it still names this session.
+  void SessionEnded(const std::string& client, const std::string& session);
+
+  // Refreshes sp:node:<node> (expires after node_ttl_ms when the node dies).
+  void Beat(const NodeInfo& info);
+  void NodeStopping();
+
+ private:
+  RedisLink& commands_;
+  RedisLink& subscriber_;
+  const Keys& keys_;
+  std::string node_;
+  uint64_t node_ttl_ms_;
+};
+
+}  // namespace sp::services

@@ -1,0 +1,282 @@
+#include "services/redis_link.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+// The adapter defines static helpers (one named on_close): keep it in this file only.
+#include <hiredis/adapters/libuv.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <random>
+
+#include "shared/log.h"
+
+namespace sp::services {
+namespace {
+
+constexpr uint64_t kMinBackoffMs = 100;
+constexpr uint64_t kMaxBackoffMs = 5000;
+
+bool ParseInt(std::string_view text, int* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+// One pending command: the callback travels through hiredis as privdata.
+struct Pending {
+  RedisLink::Callback cb;
+};
+
+}  // namespace
+
+bool ParseRedisUrl(std::string_view url, RedisEndpoint* out, std::string* error) {
+  constexpr std::string_view kScheme = "redis://";
+  RedisEndpoint ep;
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    *error = "Redis URL must start with redis://";
+    return false;
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    size_t colon = auth.find(':');
+    if (colon == std::string_view::npos) {
+      ep.password = std::string(auth);
+    } else {
+      ep.username = std::string(auth.substr(0, colon));
+      ep.password = std::string(auth.substr(colon + 1));
+    }
+  }
+  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    std::string_view db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty() && (!ParseInt(db, &ep.db) || ep.db < 0)) {
+      *error = "Redis URL has a bad database number";
+      return false;
+    }
+  }
+  if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    if (!ParseInt(rest.substr(colon + 1), &ep.port) || ep.port <= 0 || ep.port > 65535) {
+      *error = "Redis URL has a bad port";
+      return false;
+    }
+    rest = rest.substr(0, colon);
+  }
+  if (!rest.empty()) ep.host = std::string(rest);
+  *out = std::move(ep);
+  return true;
+}
+
+std::string RedactedUrl(const RedisEndpoint& ep) {
+  std::string url = "redis://";
+  if (!ep.password.empty()) url += ep.username + ":***@";
+  url += ep.host + ":" + std::to_string(ep.port) + "/" + std::to_string(ep.db);
+  return url;
+}
+
+RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
+    : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)) {
+  uv_timer_init(loop_, &retry_timer_);
+  retry_timer_.data = this;
+}
+
+RedisLink::~RedisLink() {
+  if (ac_) {
+    ac_->data = nullptr;
+    redisAsyncFree(ac_);
+  }
+}
+
+void RedisLink::Start() {
+  started_ = true;
+  stopping_ = false;
+  Connect();
+}
+
+void RedisLink::Stop(std::function<void()> done) {
+  stopping_ = true;
+  on_stopped_ = std::move(done);
+  uv_timer_stop(&retry_timer_);
+  if (ac_) {
+    redisAsyncDisconnect(ac_);  // OnDisconnect finishes the stop
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), [](uv_handle_t* h) {
+    auto* self = static_cast<RedisLink*>(h->data);
+    if (self->on_stopped_) self->on_stopped_();
+  });
+}
+
+void RedisLink::Connect() {
+  ac_ = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (ac_ == nullptr || ac_->err) {
+    log::Warn("redis.connect_failed",
+              {{"link", name_}, {"error", ac_ ? ac_->errstr : "out of memory"}});
+    if (ac_) redisAsyncFree(ac_);
+    ac_ = nullptr;
+    ScheduleReconnect();
+    return;
+  }
+  ac_->data = this;
+  redisLibuvAttach(ac_, loop_);
+  redisAsyncSetConnectCallback(ac_, &RedisLink::OnConnect);
+  redisAsyncSetDisconnectCallback(ac_, &RedisLink::OnDisconnect);
+}
+
+void RedisLink::OnConnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  if (self == nullptr) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback.
+    self->ac_ = nullptr;
+    self->LinkLost(ac->errstr);
+    return;
+  }
+  self->Handshake();
+}
+
+// AUTH and SELECT go first; the link counts as up only when both succeeded,
+// so no caller's command can run against the wrong database.
+void RedisLink::Handshake() {
+  auto fail = [this](const redisReply* r, const char* what) {
+    if (r && r->type != REDIS_REPLY_ERROR) return false;
+    log::Error("redis.handshake_failed",
+               {{"link", name_}, {"step", what}, {"error", r ? r->str : "link lost"}});
+    if (ac_) redisAsyncDisconnect(ac_);
+    return true;
+  };
+  if (!endpoint_.password.empty()) {
+    Argv argv = {"AUTH"};
+    if (!endpoint_.username.empty()) argv.push_back(endpoint_.username);
+    argv.push_back(endpoint_.password);
+    auto* p = new Pending{[fail](const redisReply* r) { fail(r, "AUTH"); }};
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (auto a : argv) ptrs.push_back(a.data()), lens.push_back(a.size());
+    redisAsyncCommandArgv(ac_, &RedisLink::OnReply, p, static_cast<int>(argv.size()), ptrs.data(),
+                          lens.data());
+  }
+  std::string db = std::to_string(endpoint_.db);
+  const char* argv[] = {"SELECT", db.c_str()};
+  size_t lens[] = {6, db.size()};
+  auto* p = new Pending{[this, fail](const redisReply* r) {
+    if (!fail(r, "SELECT")) BecomeUp();
+  }};
+  redisAsyncCommandArgv(ac_, &RedisLink::OnReply, p, 2, argv, lens);
+}
+
+void RedisLink::BecomeUp() {
+  up_ = true;
+  backoff_ms_ = 0;
+  log::Info(ever_up_ ? "redis.reconnected" : "redis.connected",
+            {{"link", name_}, {"url", RedactedUrl(endpoint_)}});
+  ever_up_ = true;
+  for (auto& sub : subscriptions_) SendSubscribe(sub.get());
+  if (on_up_) on_up_();
+}
+
+void RedisLink::OnDisconnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  if (self == nullptr) return;
+  self->ac_ = nullptr;  // hiredis frees the context after this callback
+  if (self->stopping_) {
+    self->up_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->retry_timer_), [](uv_handle_t* h) {
+      auto* link = static_cast<RedisLink*>(h->data);
+      if (link->on_stopped_) link->on_stopped_();
+    });
+    return;
+  }
+  self->LinkLost(status == REDIS_OK ? "closed" : ac->errstr);
+}
+
+void RedisLink::LinkLost(const char* why) {
+  bool was_up = up_;
+  up_ = false;
+  if (was_up || !ever_up_) log::Warn("redis.down", {{"link", name_}, {"error", why}});
+  if (was_up && on_down_) on_down_();
+  ScheduleReconnect();
+}
+
+void RedisLink::ScheduleReconnect() {
+  if (stopping_ || !started_) return;
+  backoff_ms_ = backoff_ms_ == 0 ? kMinBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
+  // Full jitter keeps several nodes from reconnecting in lockstep.
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  uint64_t delay = backoff_ms_ / 2 + rng() % (backoff_ms_ / 2 + 1);
+  uv_timer_start(&retry_timer_, &RedisLink::OnRetryTimer, delay, 0);
+}
+
+void RedisLink::OnRetryTimer(uv_timer_t* timer) {
+  auto* self = static_cast<RedisLink*>(timer->data);
+  if (!self->stopping_ && self->ac_ == nullptr) self->Connect();
+}
+
+bool RedisLink::Command(const Argv& argv, Callback cb) {
+  if (!up_ || ac_ == nullptr) return false;
+  // Small fixed arrays cover almost every command without a heap allocation.
+  constexpr size_t kInline = 16;
+  const char* ptr_buf[kInline];
+  size_t len_buf[kInline];
+  std::vector<const char*> ptr_vec;
+  std::vector<size_t> len_vec;
+  const char** ptrs = ptr_buf;
+  size_t* lens = len_buf;
+  if (argv.size() > kInline) {
+    ptr_vec.resize(argv.size());
+    len_vec.resize(argv.size());
+    ptrs = ptr_vec.data();
+    lens = len_vec.data();
+  }
+  for (size_t i = 0; i < argv.size(); ++i) {
+    ptrs[i] = argv[i].data();
+    lens[i] = argv[i].size();
+  }
+  Pending* p = cb ? new Pending{std::move(cb)} : nullptr;
+  int rc = redisAsyncCommandArgv(ac_, p ? &RedisLink::OnReply : nullptr, p,
+                                 static_cast<int>(argv.size()), ptrs, lens);
+  if (rc != REDIS_OK) {
+    delete p;
+    return false;
+  }
+  ++commands_sent_;
+  return true;
+}
+
+void RedisLink::OnReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+  auto* p = static_cast<Pending*>(privdata);
+  if (p == nullptr) return;
+  p->cb(static_cast<const redisReply*>(reply));
+  delete p;
+}
+
+void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message) {
+  subscriptions_.push_back(
+      std::make_unique<Subscription>(Subscription{std::move(channel), std::move(on_message)}));
+  if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
+}
+
+void RedisLink::SendSubscribe(Subscription* sub) {
+  const char* argv[] = {"SUBSCRIBE", sub->channel.c_str()};
+  size_t lens[] = {9, sub->channel.size()};
+  redisAsyncCommandArgv(ac_, &RedisLink::OnSubscribeReply, sub, 2, argv, lens);
+}
+
+// Called for the subscribe confirmation and then for every message:
+// ["message", channel, payload].
+void RedisLink::OnSubscribeReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+  auto* sub = static_cast<Subscription*>(privdata);
+  auto* r = static_cast<redisReply*>(reply);
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
+  const redisReply* kind = r->element[0];
+  const redisReply* payload = r->element[2];
+  if (kind->type != REDIS_REPLY_STRING || std::string_view(kind->str, kind->len) != "message") {
+    return;
+  }
+  if (payload->type == REDIS_REPLY_STRING) {
+    sub->on_message(std::string_view(payload->str, payload->len));
+  }
+}
+
+}  // namespace sp::services

@@ -1,0 +1,53 @@
+// Everything Redis, wired for one node: the narrow interface `connections/`
+// talks to. Two links: one for commands (pipelined), one subscribed.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "services/event_store.h"
+#include "services/inbound.h"
+#include "services/keys.h"
+#include "services/notifier.h"
+#include "services/presence.h"
+#include "services/redis_link.h"
+#include "services/registry.h"
+#include "services/usage.h"
+
+namespace sp::services {
+
+struct ServicesConfig {
+  RedisEndpoint redis;
+  std::string key_prefix = "sp:";
+  std::string node;
+  size_t inbound_max_len = 0;
+  uint64_t node_ttl_ms = 15000;
+};
+
+class Services {
+ public:
+  Services(uv_loop_t* loop, const ServicesConfig& config)
+      : keys(config.key_prefix),
+        commands(loop, config.redis, "commands"),
+        subscriber(loop, config.redis, "subscriber"),
+        events(commands, keys),
+        inbound(commands, keys, config.inbound_max_len),
+        registry(commands, keys),
+        usage(commands, keys, config.node),
+        presence(commands, subscriber, keys, config.node, config.node_ttl_ms),
+        notifier(commands, subscriber, keys, config.redis.db) {}
+
+  Keys keys;
+  RedisLink commands;
+  RedisLink subscriber;
+  EventStore events;
+  Inbound inbound;
+  Registry registry;
+  Usage usage;
+  Presence presence;
+  Notifier notifier;
+};
+
+}  // namespace sp::services

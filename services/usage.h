@@ -1,0 +1,58 @@
+// Usage counters per client (sp:{ID}:usage) and per node, added up in memory
+// and flushed in one script call per client per interval, never per event.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "services/keys.h"
+#include "services/redis_link.h"
+
+namespace sp::services {
+
+enum class Counter : uint8_t {
+  Delivered,
+  Acked,
+  Retried,
+  Dead,
+  ClientEvents,
+  BytesIn,
+  BytesOut,
+  Connects,
+  kCount
+};
+const char* CounterName(Counter c);
+
+class Usage {
+ public:
+  using Counts = std::array<uint64_t, static_cast<size_t>(Counter::kCount)>;
+
+  Usage(RedisLink& link, const Keys& keys, std::string node)
+      : link_(link), keys_(keys), node_(std::move(node)) {}
+
+  void Add(const std::string& client, Counter counter, uint64_t n = 1);
+  // Sends everything accumulated; on a lost link the counts are kept for next time.
+  void Flush();
+  // Totals since this process started (for /metrics).
+  const Counts& NodeTotals() const { return totals_; }
+
+ private:
+  struct Dirty {
+    Counts counts{};
+    int64_t last_seen = 0;
+  };
+  void SendClient(const std::string& client, const Dirty& dirty);
+  void SendNode(const Counts& counts);
+  void MergeBack(const std::string& client, const Dirty& dirty);
+
+  RedisLink& link_;
+  const Keys& keys_;
+  std::string node_;
+  std::unordered_map<std::string, Dirty> dirty_;
+  Counts node_dirty_{};
+  Counts totals_{};
+};
+
+}  // namespace sp::services
