@@ -1,0 +1,140 @@
+// Message schemas of sealpost/1 (docs/PROTOCOL.md). Every message is a JSON
+// object with a "type" and a "ts" (milliseconds since the Unix epoch).
+// Parsing never throws: a wrong or missing field is a ParseError naming it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sp::proto {
+
+// Ordered string fields of an event, as in a Redis stream entry.
+using EventFields = std::vector<std::pair<std::string, std::string>>;
+
+// ---- Before the handshake completes (plaintext JSON frames) ----------------
+
+// {"type":"handshake","ts":..,"msg":"<base64>"[,"protocol":"Noise_XX_..."]}
+// "protocol" is present in the first message only (client -> server).
+struct Handshake {
+  std::string protocol;  // empty when absent
+  std::string msg;       // base64 of the Noise handshake message
+  int64_t ts = 0;
+  bool operator==(const Handshake&) const = default;
+};
+
+// ---- Client -> server (inside Noise transport messages) ---------------------
+
+// {"type":"ack","ts":..,"eventId":"1700000000000-0"}
+struct ClientAck {
+  std::string event_id;
+  int64_t ts = 0;
+  bool operator==(const ClientAck&) const = default;
+};
+// {"type":"client-event","ts":..,"id":"c-1","event":{"type":"t","data":"d",...}}
+// "event" is an object of string values; "type" is required in it.
+struct ClientEvent {
+  std::string id;
+  EventFields event;
+  int64_t ts = 0;
+  bool operator==(const ClientEvent&) const = default;
+};
+// {"type":"ping","ts":..} and {"type":"pong","ts":..,"echo":<ping ts>}
+struct Ping {
+  int64_t ts = 0;
+  bool operator==(const Ping&) const = default;
+};
+struct Pong {
+  int64_t ts = 0;
+  int64_t echo = 0;  // ts of the ping this answers (0 if absent)
+  bool operator==(const Pong&) const = default;
+};
+
+// ---- Server -> client ------------------------------------------------------
+
+// {"type":"welcome","ts":..,"client":"101","node":"n1","session":"..",
+//  "heartbeatMs":5000,"window":64,"maxFrameBytes":65536}
+struct Welcome {
+  std::string client;
+  std::string node;
+  std::string session;
+  int64_t heartbeat_ms = 0;
+  int64_t window = 0;
+  int64_t max_frame_bytes = 0;
+  int64_t ts = 0;
+  bool operator==(const Welcome&) const = default;
+};
+// {"type":"server-event","ts":..,"eventId":"..","attempt":1,"event":{"type":..,"data":..}}
+struct ServerEvent {
+  std::string event_id;
+  int64_t attempt = 1;
+  EventFields event;
+  int64_t ts = 0;
+  bool operator==(const ServerEvent&) const = default;
+};
+// {"type":"ack","ts":..,"id":"c-1"}: the client-event with this id is in Redis.
+struct ServerAck {
+  std::string id;
+  int64_t ts = 0;
+  bool operator==(const ServerAck&) const = default;
+};
+// {"type":"error","ts":..,"code":"..","message":"..","retry":false[,"id":..][,"eventId":..]}
+struct Error {
+  std::string code;
+  std::string message;
+  bool retry = false;    // true: the same request may succeed later
+  std::string id;        // the client-event this answers, if any
+  std::string event_id;  // the ack this answers, if any
+  int64_t ts = 0;
+  bool operator==(const Error&) const = default;
+};
+// {"type":"goaway","ts":..,"reason":"shutdown","reconnectMs":1234}
+struct Goaway {
+  std::string reason;
+  int64_t reconnect_ms = 0;
+  int64_t ts = 0;
+  bool operator==(const Goaway&) const = default;
+};
+
+using ClientMessage = std::variant<ClientAck, ClientEvent, Ping, Pong>;
+using ServerMessage = std::variant<Welcome, ServerEvent, ServerAck, Error, Goaway, Ping, Pong>;
+
+struct ParseError {
+  std::string field;   // "type", "event.type", "eventId", ... ("" for bad JSON)
+  std::string reason;  // "missing", "not a string", "invalid JSON", "unknown type", ...
+  std::string ToString() const;
+  bool operator==(const ParseError&) const = default;
+};
+
+template <class T>
+using Parsed = std::variant<T, ParseError>;
+
+// Limits applied while parsing client input (the server passes its config).
+struct ParseLimits {
+  size_t max_event_fields = 32;
+  size_t max_id_bytes = 128;
+};
+
+Parsed<Handshake> ParseHandshake(std::string_view json);
+Parsed<ClientMessage> ParseClientMessage(std::string_view json, const ParseLimits& limits = {});
+Parsed<ServerMessage> ParseServerMessage(std::string_view json);
+
+std::string Serialize(const Handshake& m);
+std::string Serialize(const ClientAck& m);
+std::string Serialize(const ClientEvent& m);
+std::string Serialize(const Ping& m);
+std::string Serialize(const Pong& m);
+std::string Serialize(const Welcome& m);
+std::string Serialize(const ServerEvent& m);
+std::string Serialize(const ServerAck& m);
+std::string Serialize(const Error& m);
+std::string Serialize(const Goaway& m);
+
+// Milliseconds since the Unix epoch (wall clock), for "ts".
+int64_t NowMs();
+
+}  // namespace sp::proto

@@ -1,0 +1,241 @@
+// Serialisation of sealpost/1 messages. A small direct writer is used instead
+// of building a nlohmann tree: a server-event is written once per delivered
+// event, and the writer copies each string exactly once into the output.
+#include <charconv>
+#include <chrono>
+
+#include "shared/messages.h"
+
+namespace sp::proto {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode Table
+// 3-7: no overlongs, no surrogates, nothing above U+10FFFF), or 0 if invalid.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto in = [&](size_t k, unsigned lo, unsigned hi) {
+    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
+  };
+  const unsigned lead = byte(i);
+  if (lead >= 0xC2 && lead <= 0xDF) return in(i + 1, 0x80, 0xBF) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned lo = lead == 0xE0 ? 0xA0 : 0x80;
+    const unsigned hi = lead == 0xED ? 0x9F : 0xBF;
+    return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned lo = lead == 0xF0 ? 0x90 : 0x80;
+    const unsigned hi = lead == 0xF4 ? 0x8F : 0xBF;
+    return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;
+}
+
+void AppendEscapedAscii(unsigned char c, std::string* out) {
+  switch (c) {
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
+    default:
+      break;
+  }
+  // Remaining control characters, including 0x00 which must never reach the
+  // wire because it terminates frames.
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+  out->append(escaped, sizeof(escaped));
+}
+
+// Appends `s` as a JSON string. JSON text must be UTF-8, so each byte that does
+// not start a well-formed sequence becomes U+FFFD (the same outcome as
+// nlohmann's error_handler_t::replace) rather than an exception.
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  out->push_back('"');
+  size_t run = 0;  // start of the bytes that can be copied verbatim
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    const size_t len = c >= 0x80 ? Utf8SequenceLength(s, i) : 0;
+    if (len > 0) {  // valid multi-byte character: stays in the verbatim run
+      i += len;
+      continue;
+    }
+    out->append(s.data() + run, i - run);
+    if (c < 0x80) {
+      AppendEscapedAscii(c, out);
+    } else {
+      out->append(kReplacement);
+    }
+    run = ++i;
+  }
+  out->append(s.data() + run, s.size() - run);
+  out->push_back('"');
+}
+
+// Writes one compact JSON object, "type" first and "ts" second. Keys are
+// compile-time literals without characters that need escaping.
+class ObjectWriter {
+ public:
+  ObjectWriter(std::string_view type, int64_t ts, size_t reserve = 64) {
+    out_.reserve(reserve);
+    out_.append("{\"type\":");
+    AppendJsonString(type, &out_);
+    Int("ts", ts);
+  }
+
+  void String(std::string_view key, std::string_view value) {
+    Key(key);
+    AppendJsonString(value, &out_);
+  }
+  void StringIfNotEmpty(std::string_view key, std::string_view value) {
+    if (!value.empty()) String(key, value);
+  }
+  void Int(std::string_view key, int64_t value) {
+    Key(key);
+    char buf[24];
+    const auto result = std::to_chars(buf, buf + sizeof(buf), value);
+    out_.append(buf, result.ptr);
+  }
+  void Bool(std::string_view key, bool value) {
+    Key(key);
+    out_.append(value ? "true" : "false");
+  }
+  void Event(std::string_view key, const EventFields& fields) {
+    Key(key);
+    out_.push_back('{');
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out_.push_back(',');
+      AppendJsonString(fields[i].first, &out_);
+      out_.push_back(':');
+      AppendJsonString(fields[i].second, &out_);
+    }
+    out_.push_back('}');
+  }
+
+  std::string Finish() && {
+    out_.push_back('}');
+    return std::move(out_);
+  }
+
+ private:
+  void Key(std::string_view key) {
+    out_.append(",\"");
+    out_.append(key);
+    out_.append("\":");
+  }
+
+  std::string out_;
+};
+
+// Output size for an event when nothing needs escaping: 6 bytes of quotes,
+// colon and comma per field. Reserving it avoids regrowth on the hot path.
+size_t EventSizeHint(const EventFields& fields) {
+  size_t n = 2;
+  for (const auto& [name, value] : fields) n += name.size() + value.size() + 6;
+  return n;
+}
+
+}  // namespace
+
+std::string Serialize(const Handshake& m) {
+  ObjectWriter w("handshake", m.ts, 64 + m.msg.size());
+  w.String("msg", m.msg);
+  w.StringIfNotEmpty("protocol", m.protocol);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const ClientAck& m) {
+  ObjectWriter w("ack", m.ts);
+  w.String("eventId", m.event_id);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const ClientEvent& m) {
+  ObjectWriter w("client-event", m.ts, 64 + m.id.size() + EventSizeHint(m.event));
+  w.String("id", m.id);
+  w.Event("event", m.event);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const Ping& m) {
+  return ObjectWriter("ping", m.ts).Finish();
+}
+
+std::string Serialize(const Pong& m) {
+  ObjectWriter w("pong", m.ts);
+  w.Int("echo", m.echo);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const Welcome& m) {
+  ObjectWriter w("welcome", m.ts, 160);
+  w.String("client", m.client);
+  w.String("node", m.node);
+  w.String("session", m.session);
+  w.Int("heartbeatMs", m.heartbeat_ms);
+  w.Int("window", m.window);
+  w.Int("maxFrameBytes", m.max_frame_bytes);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const ServerEvent& m) {
+  ObjectWriter w("server-event", m.ts, 96 + m.event_id.size() + EventSizeHint(m.event));
+  w.String("eventId", m.event_id);
+  w.Int("attempt", m.attempt);
+  w.Event("event", m.event);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const ServerAck& m) {
+  ObjectWriter w("ack", m.ts);
+  w.String("id", m.id);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const Error& m) {
+  ObjectWriter w("error", m.ts, 96 + m.message.size());
+  w.String("code", m.code);
+  w.String("message", m.message);
+  w.Bool("retry", m.retry);
+  w.StringIfNotEmpty("id", m.id);
+  w.StringIfNotEmpty("eventId", m.event_id);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const Goaway& m) {
+  ObjectWriter w("goaway", m.ts);
+  w.String("reason", m.reason);
+  w.Int("reconnectMs", m.reconnect_ms);
+  return std::move(w).Finish();
+}
+
+int64_t NowMs() {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace sp::proto
