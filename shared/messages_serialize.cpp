@@ -1,6 +1,7 @@
 // Serialisation of sealpost/1 messages. A small direct writer is used instead
 // of building a nlohmann tree: a server-event is written once per delivered
 // event, and the writer copies each string exactly once into the output.
+#include <array>
 #include <charconv>
 #include <chrono>
 
@@ -64,6 +65,14 @@ void AppendEscapedAscii(unsigned char c, std::string* out) {
   out->append(escaped, sizeof(escaped));
 }
 
+// Bytes that are copied verbatim: printable ASCII other than '"' and '\\'.
+// A table keeps the scan loop to one load and one branch per byte.
+constexpr auto kPlainAscii = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
 // Appends `s` as a JSON string. JSON text must be UTF-8, so each byte that does
 // not start a well-formed sequence becomes U+FFFD (the same outcome as
 // nlohmann's error_handler_t::replace) rather than an exception.
@@ -74,7 +83,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (kPlainAscii[c]) {
       ++i;
       continue;
     }
