@@ -29,8 +29,8 @@ bool IsNoGroup(const redisReply* r) {
 
 }  // namespace
 
-void EventStore::ClaimPending(const std::string& client, const std::string& cursor,
-                              size_t count, ClaimCallback cb) {
+void EventStore::ClaimPending(const std::string& client, const std::string& cursor, size_t count,
+                              ClaimCallback cb) {
   std::string key = keys_.Events(client);
   std::string n = std::to_string(count);
   // BUSYGROUP is the normal answer; MKSTREAM lets a client connect before any event exists.
@@ -38,38 +38,37 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
   // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
   // count) returns the bodies and bumps the counts. Pipelined: one round trip.
   auto counts = std::make_shared<std::unordered_map<std::string, uint32_t>>();
-  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, client},
-                [counts](const redisReply* r) {
-                  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
-                  for (size_t i = 0; i < r->elements; ++i) {
-                    const redisReply* e = r->element[i];
-                    if (e->type != REDIS_REPLY_ARRAY || e->elements < 4) continue;
-                    (*counts)[std::string(ReplyText(e->element[0]))] =
-                        static_cast<uint32_t>(e->element[3]->integer);
-                  }
-                });
-  bool sent = link_.Command(
-      {"XAUTOCLAIM", key, kGroup, client, "0", cursor, "COUNT", n},
-      [counts, cb](const redisReply* r) {
-        Claimed claimed;
-        if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
-            !ParseEntries(r->element[1], &claimed.entries)) {
-          if (r && r->type == REDIS_REPLY_ERROR)
-            log::Warn("redis.claim_failed", {{"error", ReplyText(r)}});
-          cb(false, {});
-          return;
-        }
-        claimed.next_cursor = std::string(ReplyText(r->element[0]));
-        if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY) {
-          for (size_t i = 0; i < r->element[2]->elements; ++i)
-            claimed.deleted.emplace_back(ReplyText(r->element[2]->element[i]));
-        }
-        for (StreamEntry& e : claimed.entries) {
-          auto it = counts->find(e.id);
-          e.delivery_count = (it == counts->end() ? 0 : it->second) + 1;
-        }
-        cb(true, std::move(claimed));
-      });
+  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, client}, [counts](const redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* e = r->element[i];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 4) continue;
+      (*counts)[std::string(ReplyText(e->element[0]))] =
+          static_cast<uint32_t>(e->element[3]->integer);
+    }
+  });
+  bool sent =
+      link_.Command({"XAUTOCLAIM", key, kGroup, client, "0", cursor, "COUNT", n},
+                    [counts, cb](const redisReply* r) {
+                      Claimed claimed;
+                      if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+                          !ParseEntries(r->element[1], &claimed.entries)) {
+                        if (r && r->type == REDIS_REPLY_ERROR)
+                          log::Warn("redis.claim_failed", {{"error", ReplyText(r)}});
+                        cb(false, {});
+                        return;
+                      }
+                      claimed.next_cursor = std::string(ReplyText(r->element[0]));
+                      if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY) {
+                        for (size_t i = 0; i < r->element[2]->elements; ++i)
+                          claimed.deleted.emplace_back(ReplyText(r->element[2]->element[i]));
+                      }
+                      for (StreamEntry& e : claimed.entries) {
+                        auto it = counts->find(e.id);
+                        e.delivery_count = (it == counts->end() ? 0 : it->second) + 1;
+                      }
+                      cb(true, std::move(claimed));
+                    });
   if (!sent) cb(false, {});
 }
 
@@ -143,7 +142,8 @@ void EventStore::SendAcks(const std::string& client, std::vector<std::string> id
   };
   bool sent = link_.Command(argv, [requeue](const redisReply* r) {
     // XACK/XDEL are idempotent: after a lost link, sending them again is safe.
-    if (r == nullptr) requeue();
+    if (r == nullptr)
+      requeue();
     else if (r->type == REDIS_REPLY_ERROR)
       log::Warn("redis.ack_failed", {{"error", ReplyText(r)}});
   });
@@ -162,9 +162,21 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
                             std::string_view reason, uint32_t attempts, DoneCallback cb) {
   std::string attempts_text = std::to_string(attempts);
   std::string ts = std::to_string(proto::NowMs());
-  RedisLink::Argv argv = {"EVAL", kDeadLetterScript, "2", keys_.Events(client),
-                          keys_.Dead(client), kGroup, entry.id, "eventId", entry.id,
-                          "reason", reason, "attempts", attempts_text, "deadAt", ts};
+  RedisLink::Argv argv = {"EVAL",
+                          kDeadLetterScript,
+                          "2",
+                          keys_.Events(client),
+                          keys_.Dead(client),
+                          kGroup,
+                          entry.id,
+                          "eventId",
+                          entry.id,
+                          "reason",
+                          reason,
+                          "attempts",
+                          attempts_text,
+                          "deadAt",
+                          ts};
   for (const auto& [field, value] : entry.fields) {
     argv.push_back(field);
     argv.push_back(value);

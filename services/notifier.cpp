@@ -41,17 +41,16 @@ void Notifier::EnsureEnabled() {
       enabled_ = true;
       return;
     }
-    commands_.Command({"CONFIG", "SET", "notify-keyspace-events", wanted},
-                      [this, wanted](const redisReply* set) {
-                        enabled_ = !IsError(set);
-                        if (enabled_) {
-                          log::Info("redis.notifications_enabled", {{"flags", wanted}});
-                        } else {
-                          log::Warn("redis.notifications_refused",
-                                    {{"error", set ? ReplyText(set) : "link lost"},
-                                     {"fallback", "polling"}});
-                        }
-                      });
+    commands_.Command(
+        {"CONFIG", "SET", "notify-keyspace-events", wanted}, [this, wanted](const redisReply* set) {
+          enabled_ = !IsError(set);
+          if (enabled_) {
+            log::Info("redis.notifications_enabled", {{"flags", wanted}});
+          } else {
+            log::Warn("redis.notifications_refused",
+                      {{"error", set ? ReplyText(set) : "link lost"}, {"fallback", "polling"}});
+          }
+        });
   });
 }
 

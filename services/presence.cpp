@@ -1,5 +1,7 @@
 #include "services/presence.h"
 
+#include <charconv>
+
 #include "shared/messages.h"
 
 namespace sp::services {
@@ -13,8 +15,8 @@ constexpr std::string_view kEndScript =
 
 }  // namespace
 
-Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
-                   std::string node, uint64_t node_ttl_ms)
+Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys, std::string node,
+                   uint64_t node_ttl_ms)
     : commands_(commands),
       subscriber_(subscriber),
       keys_(keys),
@@ -23,24 +25,31 @@ Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
 
 void Presence::Listen(KickHandler on_session) {
   subscriber_.Subscribe(keys_.ControlChannel(), [on_session](std::string_view message) {
-    // "session <client> <node> <session>"
-    constexpr std::string_view kVerb = "session ";
-    if (message.substr(0, kVerb.size()) != kVerb) return;
-    message.remove_prefix(kVerb.size());
-    size_t a = message.find(' ');
-    if (a == std::string_view::npos) return;
-    size_t b = message.find(' ', a + 1);
-    if (b == std::string_view::npos) return;
-    on_session(message.substr(0, a), message.substr(a + 1, b - a - 1), message.substr(b + 1));
+    // "session <client> <node> <session> <since_ms>"
+    std::string_view parts[5];
+    size_t n = 0;
+    while (n < 5 && !message.empty()) {
+      size_t space = message.find(' ');
+      parts[n++] = message.substr(0, space);
+      message = space == std::string_view::npos ? std::string_view() : message.substr(space + 1);
+    }
+    if (n != 5 || parts[0] != "session") return;
+    SessionAnnouncement a{parts[1], parts[2], parts[3], 0};
+    if (std::from_chars(parts[4].data(), parts[4].data() + parts[4].size(), a.since_ms).ec !=
+        std::errc()) {
+      return;
+    }
+    on_session(a);
   });
 }
 
-void Presence::SessionStarted(const std::string& client, const std::string& session) {
-  std::string since = std::to_string(proto::NowMs());
+void Presence::SessionStarted(const std::string& client, const std::string& session,
+                              int64_t since_ms) {
+  std::string since = std::to_string(since_ms);
   commands_.Command(
       {"HSET", keys_.Presence(client), "node", node_, "session", session, "since", since});
-  commands_.Command(
-      {"PUBLISH", keys_.ControlChannel(), "session " + client + " " + node_ + " " + session});
+  commands_.Command({"PUBLISH", keys_.ControlChannel(),
+                     "session " + client + " " + node_ + " " + session + " " + since});
 }
 
 void Presence::SessionEnded(const std::string& client, const std::string& session) {

@@ -19,11 +19,17 @@ struct NodeInfo {
   uint64_t sessions = 0;
 };
 
+// A session that just started somewhere (views valid during the callback).
+struct SessionAnnouncement {
+  std::string_view client;
+  std::string_view node;
+  std::string_view session;
+  int64_t since_ms = 0;
+};
+
 class Presence {
  public:
-  // (client, node, session) of a session that just started somewhere.
-  using KickHandler = std::function<void(std::string_view client, std::string_view node,
-                                         std::string_view session)>;
+  using KickHandler = std::function<void(const SessionAnnouncement&)>;
 
   Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys, std::string node,
            uint64_t node_ttl_ms);
@@ -33,7 +39,7 @@ class Presence {
   void Listen(KickHandler on_session);
 
   // Records the session and tells every node, so an older one is closed.
-  void SessionStarted(const std::string& client, const std::string& session);
+  void SessionStarted(const std::string& client, const std::string& session, int64_t since_ms);
   // Removes the presence entry only if it still names this session.
   void SessionEnded(const std::string& client, const std::string& session);
 

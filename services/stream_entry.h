@@ -24,7 +24,9 @@ inline std::string_view ReplyText(const redisReply* r) {
              ? std::string_view(r->str, r->len)
              : std::string_view();
 }
-inline bool IsError(const redisReply* r) { return r == nullptr || r->type == REDIS_REPLY_ERROR; }
+inline bool IsError(const redisReply* r) {
+  return r == nullptr || r->type == REDIS_REPLY_ERROR;
+}
 
 // Parses [id, [field, value, ...]] entries (XRANGE / XCLAIM / XAUTOCLAIM shape).
 // Entries whose body is nil (deleted from the stream) keep empty fields.

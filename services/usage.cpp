@@ -14,7 +14,7 @@ constexpr std::string_view kUsageScript =
     "if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'last_seen', ARGV[1]) end "
     "return 1";
 
-constexpr const char* kNames[] = {"delivered", "acked",    "retried",   "dead",
+constexpr const char* kNames[] = {"delivered",     "acked",    "retried",   "dead",
                                   "client_events", "bytes_in", "bytes_out", "connects"};
 static_assert(std::size(kNames) == static_cast<size_t>(Counter::kCount));
 
@@ -26,7 +26,9 @@ bool AnyNonZero(const Usage::Counts& c) {
 
 }  // namespace
 
-const char* CounterName(Counter c) { return kNames[static_cast<size_t>(c)]; }
+const char* CounterName(Counter c) {
+  return kNames[static_cast<size_t>(c)];
+}
 
 void Usage::Add(const std::string& client, Counter counter, uint64_t n) {
   auto i = static_cast<size_t>(counter);

@@ -1,0 +1,165 @@
+#include "server/config.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+namespace sp::server {
+namespace {
+
+std::string Trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// Loads KEY=VALUE lines from `path` into the environment without overriding
+// variables already set, so the environment wins over the file.
+bool ApplyEnvFile(const std::string& path, bool required) {
+  std::ifstream in(path);
+  if (!in) {
+    if (required) std::cerr << "sealpost-server: cannot read env file " << path << "\n";
+    return !required;
+  }
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    line = Trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "sealpost-server: " << path << ":" << number << ": expected KEY=VALUE\n";
+      return false;
+    }
+    std::string key = Trim(line.substr(0, eq));
+    std::string value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key.rfind("SEALPOST_", 0) == 0) setenv(key.c_str(), value.c_str(), /*overwrite=*/0);
+  }
+  return true;
+}
+
+std::string DefaultNodeId() {
+  char host[256] = "node";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+}  // namespace
+
+bool SplitHostPort(const std::string& text, std::string* host, int* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  char* end = nullptr;
+  long p = std::strtol(text.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || p < 0 || p > 65535) return false;
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = static_cast<int>(p);
+  return true;
+}
+
+bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
+  // The env file is found before CLI11 parses, so its values act as env vars.
+  std::string env_file = ".env";
+  bool env_file_given = false;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--env-file") env_file = argv[i + 1], env_file_given = true;
+  }
+  if (const char* e = std::getenv("SEALPOST_ENV_FILE")) env_file = e, env_file_given = true;
+  if (!ApplyEnvFile(env_file, env_file_given)) {
+    *exit_code = 2;
+    return false;
+  }
+
+  connections::Limits& l = c->limits;
+  CLI::App app{"sealpost-server: encrypted event delivery from Redis streams"};
+  std::string unused_env_file;
+  app.add_option("--env-file", unused_env_file, "Read SEALPOST_* settings from this file")
+      ->envname("SEALPOST_ENV_FILE");
+  auto opt = [&](const char* flag, auto& value, const char* env, const char* help) {
+    app.add_option(flag, value, help)->envname(env)->capture_default_str();
+  };
+  opt("--listen", c->listen, "SEALPOST_LISTEN", "Client listen address HOST:PORT");
+  opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
+  opt("--key-prefix", c->key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
+  opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
+      "Server static key file (created 0600 if missing)");
+  opt("--metrics-listen", c->metrics_listen, "SEALPOST_METRICS_LISTEN",
+      "Prometheus metrics HOST:PORT (empty: off)");
+  opt("--log-level", c->log_level, "SEALPOST_LOG_LEVEL", "debug, info, warn, error or off");
+  opt("--log-format", c->log_format, "SEALPOST_LOG_FORMAT", "text or json");
+  opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
+  opt("--inbound-max-len", c->inbound_max_len, "SEALPOST_INBOUND_MAX_LEN",
+      "Trim sp:inbound to about this many entries (0: never)");
+  opt("--node-ttl-ms", c->node_ttl_ms, "SEALPOST_NODE_TTL_MS",
+      "Node registry entry expires this long after the last beat");
+  opt("--listen-backlog", c->listen_backlog, "SEALPOST_LISTEN_BACKLOG", "TCP accept backlog");
+  opt("--heartbeat-interval-ms", l.heartbeat_interval_ms, "SEALPOST_HEARTBEAT_INTERVAL_MS",
+      "Server ping interval");
+  opt("--heartbeat-timeout-ms", l.heartbeat_timeout_ms, "SEALPOST_HEARTBEAT_TIMEOUT_MS",
+      "Close after this long without a pong");
+  opt("--ack-timeout-ms", l.ack_timeout_ms, "SEALPOST_ACK_TIMEOUT_MS",
+      "First resend of an unacked event after this");
+  opt("--backoff-cap-ms", l.backoff_cap_ms, "SEALPOST_BACKOFF_CAP_MS", "Largest resend gap");
+  opt("--max-attempts", l.max_attempts, "SEALPOST_MAX_ATTEMPTS",
+      "Deliveries before an event is dead-lettered");
+  opt("--inflight-window", l.inflight_window, "SEALPOST_INFLIGHT_WINDOW",
+      "Unacked events per client");
+  opt("--max-frame-bytes", l.max_frame_bytes, "SEALPOST_MAX_FRAME_BYTES",
+      "Largest frame accepted or sent (encoded bytes)");
+  opt("--handshake-timeout-ms", l.handshake_timeout_ms, "SEALPOST_HANDSHAKE_TIMEOUT_MS",
+      "Close connections that do not finish the handshake in time");
+  opt("--idle-timeout-ms", l.idle_timeout_ms, "SEALPOST_IDLE_TIMEOUT_MS",
+      "Close connections that send nothing for this long");
+  opt("--max-connections", l.max_connections, "SEALPOST_MAX_CONNECTIONS",
+      "Connections per process");
+  opt("--max-write-queue-bytes", l.max_write_queue_bytes, "SEALPOST_MAX_WRITE_QUEUE_BYTES",
+      "Close a connection whose unsent output exceeds this");
+  opt("--client-rate", l.client_rate_per_s, "SEALPOST_CLIENT_RATE",
+      "Messages per second per client (burst 2x; 0: unlimited)");
+  opt("--connect-rate-per-ip", l.connect_rate_per_ip, "SEALPOST_CONNECT_RATE_PER_IP",
+      "New connections per second per IP (burst 2x; 0: unlimited)");
+  opt("--max-event-fields", l.max_event_fields, "SEALPOST_MAX_EVENT_FIELDS",
+      "Fields in one client-event");
+  opt("--poll-interval-ms", l.poll_interval_ms, "SEALPOST_POLL_INTERVAL_MS",
+      "Stream polling interval when keyspace notifications are refused");
+  opt("--drain-timeout-ms", l.drain_timeout_ms, "SEALPOST_DRAIN_TIMEOUT_MS",
+      "On SIGTERM, wait this long for outstanding acks");
+  opt("--goaway-reconnect-ms", l.goaway_reconnect_ms, "SEALPOST_GOAWAY_RECONNECT_MS",
+      "Clients are told to reconnect after about this long");
+  opt("--usage-flush-ms", l.usage_flush_ms, "SEALPOST_USAGE_FLUSH_MS",
+      "Usage counters are written to Redis this often");
+  opt("--node-beat-ms", l.node_beat_ms, "SEALPOST_NODE_BEAT_MS", "Node registry refresh interval");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    *exit_code = app.exit(e);
+    return false;
+  }
+  if (c->node_id.empty()) c->node_id = DefaultNodeId();
+  l.node = c->node_id;
+  l.listen = c->listen;
+  std::string error;
+  if (l.inflight_window == 0 || l.max_attempts == 0 || l.ack_timeout_ms == 0 ||
+      l.max_frame_bytes < 256) {
+    error = "inflight window, max attempts and ack timeout must be > 0; max frame >= 256";
+  }
+  if (!error.empty()) {
+    std::cerr << "sealpost-server: " << error << "\n";
+    *exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sp::server

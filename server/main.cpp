@@ -1,0 +1,151 @@
+// sealpost-server: wiring only. Configuration, the server key, Redis
+// services, the connection hub, listeners and signals.
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "connections/hub.h"
+#include "crypto/keys.h"
+#include "server/config.h"
+#include "server/listener.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
+#include "server/server_key.h"
+#include "services/services.h"
+#include "shared/log.h"
+
+namespace {
+
+struct Server {
+  uv_loop_t* loop = nullptr;
+  sp::server::Config config;
+  sp::crypto::KeyPair key;
+  std::unique_ptr<sp::services::Services> services;
+  std::unique_ptr<sp::connections::Hub> hub;
+  std::unique_ptr<sp::server::MetricsHttp> metrics;
+  uv_tcp_t listener;
+  uv_signal_t sigterm;
+  uv_signal_t sigint;
+  bool stopping = false;
+};
+
+Server* g_server = nullptr;  // only for the C callbacks below
+
+void OnConnection(uv_stream_t* listener, int status) {
+  if (status < 0) {
+    sp::log::Warn("listen.error", {{"error", uv_strerror(status)}});
+    return;
+  }
+  g_server->hub->Accept(listener);
+}
+
+void StopLinks() {
+  Server* s = g_server;
+  auto pending = std::make_shared<int>(2);
+  auto done = [pending] {
+    if (--*pending == 0) uv_stop(g_server->loop);
+  };
+  s->services->commands.Stop(done);
+  s->services->subscriber.Stop(done);
+}
+
+void OnSignal(uv_signal_t* handle, int signum) {
+  Server* s = static_cast<Server*>(handle->data);
+  if (s->stopping) return;
+  s->stopping = true;
+  sp::log::Info("node.stopping", {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->listener), nullptr);  // stop accepting
+  if (s->metrics) s->metrics->Stop();
+  uv_signal_stop(&s->sigterm);
+  uv_signal_stop(&s->sigint);
+  s->hub->BeginShutdown(StopLinks);
+}
+
+bool StartListening(Server& s) {
+  std::string host;
+  int port = 0;
+  if (!sp::server::SplitHostPort(s.config.listen, &host, &port)) {
+    sp::log::Error("config.invalid", {{"option", "listen"}, {"value", s.config.listen}});
+    return false;
+  }
+  s.listener.data = &s;
+  int rc =
+      sp::server::Listen(s.loop, &s.listener, host, port, s.config.listen_backlog, &OnConnection);
+  if (rc != 0) {
+    sp::log::Error("listen.failed", {{"address", s.config.listen}, {"error", uv_strerror(rc)}});
+    return false;
+  }
+  sp::log::Info("listen.ready", {{"address", s.config.listen}, {"node", s.config.node_id}});
+  if (!s.config.metrics_listen.empty()) {
+    if (!sp::server::SplitHostPort(s.config.metrics_listen, &host, &port)) {
+      sp::log::Error("config.invalid",
+                     {{"option", "metrics-listen"}, {"value", s.config.metrics_listen}});
+      return false;
+    }
+    s.metrics = std::make_unique<sp::server::MetricsHttp>(
+        s.loop, [&s] { return sp::server::RenderMetrics(*s.hub, *s.services); });
+    if ((rc = s.metrics->Start(host, port)) != 0) {
+      sp::log::Error("metrics.listen_failed",
+                     {{"address", s.config.metrics_listen}, {"error", uv_strerror(rc)}});
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Server s;
+  g_server = &s;
+  int exit_code = 0;
+  if (!sp::server::LoadConfig(argc, argv, &s.config, &exit_code)) return exit_code;
+  sp::log::Level level = sp::log::Level::Info;
+  sp::log::Format format = sp::log::Format::Text;
+  if (!sp::log::ParseLevel(s.config.log_level, &level) ||
+      !sp::log::ParseFormat(s.config.log_format, &format)) {
+    std::fprintf(stderr, "sealpost-server: bad --log-level or --log-format\n");
+    return 2;
+  }
+  sp::log::Configure(level, format);
+  signal(SIGPIPE, SIG_IGN);
+  if (!sp::crypto::InitCrypto()) return 1;
+  if (!sp::server::LoadOrCreateServerKey(s.config.key_file, &s.key)) return 1;
+
+  sp::services::ServicesConfig sc;
+  std::string error;
+  if (!sp::services::ParseRedisUrl(s.config.redis_url, &sc.redis, &error)) {
+    sp::log::Error("config.invalid", {{"option", "redis"}, {"error", error}});
+    return 2;
+  }
+  sc.key_prefix = s.config.key_prefix;
+  sc.node = s.config.node_id;
+  sc.inbound_max_len = s.config.inbound_max_len;
+  sc.node_ttl_ms = s.config.node_ttl_ms;
+
+  s.loop = uv_default_loop();
+  s.services = std::make_unique<sp::services::Services>(s.loop, sc);
+  s.hub = std::make_unique<sp::connections::Hub>(s.loop, *s.services, s.key, s.config.limits);
+  if (!StartListening(s)) return 1;
+  s.hub->Start();
+  s.services->commands.Start();
+  s.services->subscriber.Start();
+  for (auto [handle, signum] : {std::pair{&s.sigterm, SIGTERM}, std::pair{&s.sigint, SIGINT}}) {
+    uv_signal_init(s.loop, handle);
+    handle->data = &s;
+    uv_signal_start(handle, &OnSignal, signum);
+  }
+  uv_run(s.loop, UV_RUN_DEFAULT);
+  // Let every close callback run so nothing is left half-freed at exit.
+  uv_walk(
+      s.loop,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(s.loop, UV_RUN_DEFAULT);
+  sp::log::Info("node.stopped", {{"node", s.config.node_id}});
+  return 0;
+}
