@@ -1,0 +1,389 @@
+// sealpost::Client lifecycle: options, reconnects, deadlines and the queue of
+// client-events awaiting the server's ack. The wire side is in client_conn.cpp.
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "client/client_impl.h"
+#include "client/trust_files.h"
+#include "crypto/bytes.h"
+#include "services/keys.h"
+
+namespace sealpost {
+
+using internal::Phase;
+
+std::string_view Event::Get(std::string_view name) const {
+  for (const auto& [key, value] : fields)
+    if (key == name) return value;
+  return {};
+}
+
+// ---- Public wrappers ----------------------------------------------------------
+
+Client::Client(uv_loop_t* loop, ClientOptions options, ClientCallbacks callbacks)
+    : impl_(new Impl(loop, std::move(options), std::move(callbacks))) {}
+Client::~Client() {
+  impl_->Destroy();
+}
+bool Client::Start(std::string* error) {
+  return impl_->Start(error);
+}
+void Client::Stop() {
+  impl_->Stop();
+}
+void Client::Reconnect() {
+  impl_->Reconnect();
+}
+Client::SendResult Client::SendEvent(std::string type, std::string data, Fields extra) {
+  return impl_->SendEvent(std::move(type), std::move(data), std::move(extra));
+}
+bool Client::IsConnected() const {
+  return impl_->IsConnected();
+}
+size_t Client::PendingSends() const {
+  return impl_->PendingSends();
+}
+const ClientStats& Client::Stats() const {
+  return impl_->Stats();
+}
+const std::string& Client::Id() const {
+  return impl_->Id();
+}
+
+// ---- Setup --------------------------------------------------------------------
+
+Client::Impl::Impl(uv_loop_t* loop, ClientOptions options, ClientCallbacks callbacks)
+    : loop_(loop),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      backoff_(options_.backoff_min_ms, options_.backoff_max_ms),
+      dedup_(options_.dedup_window) {
+  uint8_t random[6];
+  randombytes_buf(random, sizeof random);
+  // Ids stay unique across restarts of the same client id: a random prefix
+  // per Client object, then a counter.
+  id_prefix_ = sp::crypto::HexEncode({random, sizeof random});
+}
+
+bool Client::Impl::LoadKey(std::string* error) {
+  if (options_.key) {
+    key_ = options_.key;
+    return true;
+  }
+  if (options_.key_file.empty()) {
+    *error = "no key: set a key file";
+    return false;
+  }
+  auto pair = std::make_shared<sp::crypto::KeyPair>();
+  if (!internal::LoadOrCreateKey(options_.key_file, pair.get(), error)) return false;
+  key_ = std::move(pair);
+  return true;
+}
+
+// Accepts "host:port" and "[v6]:port"; names are resolved once, here.
+bool Client::Impl::ParseServer(std::string* error) {
+  const std::string& s = options_.server;
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) {
+    *error = "server must be host:port, got '" + s + "'";
+    return false;
+  }
+  std::string host = s.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string port = s.substr(colon + 1);
+  int port_num = std::atoi(port.c_str());
+  if (port_num <= 0 || port_num > 65535 || port.find_first_not_of("0123456789") != port.npos) {
+    *error = "bad port in '" + s + "'";
+    return false;
+  }
+  server_label_ = s;
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&server_addr_);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&server_addr_);
+  if (uv_ip4_addr(host.c_str(), port_num, in4) == 0 ||
+      uv_ip6_addr(host.c_str(), port_num, in6) == 0)
+    return true;
+  uv_getaddrinfo_t req;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  if (uv_getaddrinfo(loop_, &req, nullptr, host.c_str(), port.c_str(), &hints) != 0 ||
+      req.addrinfo == nullptr) {
+    *error = "cannot resolve '" + host + "'";
+    return false;
+  }
+  std::memcpy(&server_addr_, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
+  uv_freeaddrinfo(req.addrinfo);
+  return true;
+}
+
+bool Client::Impl::Start(std::string* error) {
+  if (started_) return true;
+  if (!sp::crypto::InitCrypto()) {
+    *error = "cannot initialise libsodium";
+    return false;
+  }
+  if (!sp::services::IsValidClientId(options_.client_id)) {
+    *error = "invalid client id '" + options_.client_id + "' (1-64 of A-Z a-z 0-9 _ . -)";
+    return false;
+  }
+  if (!sp::crypto::IsSealpostProtocol(options_.protocol)) {
+    *error = "unsupported protocol '" + options_.protocol + "'";
+    return false;
+  }
+  if (!options_.server_public_key.empty()) {
+    if (!sp::crypto::ParsePublicKey(options_.server_public_key, pinned_)) {
+      *error = "server public key must be base64 of 32 bytes";
+      return false;
+    }
+    have_pinned_ = true;
+  } else if (options_.known_servers_file.empty()) {
+    *error = "need the server public key or a known-servers file";
+    return false;
+  }
+  if (!ParseServer(error) || !LoadKey(error)) return false;
+  if (!options_.bind_host.empty()) {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&bind_addr_);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&bind_addr_);
+    if (uv_ip4_addr(options_.bind_host.c_str(), 0, in4) != 0 &&
+        uv_ip6_addr(options_.bind_host.c_str(), 0, in6) != 0) {
+      *error = "bad bind address '" + options_.bind_host + "'";
+      return false;
+    }
+    have_bind_ = true;
+  }
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  timer_init_ = true;
+  started_ = true;
+  BeginAttempt();
+  return true;
+}
+
+// ---- Connection lifecycle -------------------------------------------------------
+
+void Client::Impl::BeginAttempt() {
+  reconnect_at_ = 0;
+  phase_ = Phase::Connecting;
+  stats_.attempts++;
+  conn_ = new internal::Conn(this);
+  conn_->owner = this;
+  uv_tcp_init(loop_, &conn_->tcp);
+  uv_timer_init(loop_, &conn_->piece_timer);
+  conn_->tcp.data = conn_;
+  conn_->piece_timer.data = conn_;
+  conn_->open_handles = 2;
+  attempt_deadline_ = uv_now(loop_) + options_.connect_timeout_ms;
+  int rc = 0;
+  if (have_bind_) rc = uv_tcp_bind(&conn_->tcp, reinterpret_cast<sockaddr*>(&bind_addr_), 0);
+  if (rc == 0) {
+    rc = uv_tcp_connect(&conn_->connect_req, &conn_->tcp,
+                        reinterpret_cast<sockaddr*>(&server_addr_), [](uv_connect_t* req, int st) {
+                          auto* conn = static_cast<internal::Conn*>(req->handle->data);
+                          if (conn->owner) conn->owner->OnConnected(conn, st);
+                        });
+  }
+  if (rc != 0) {
+    Fail({std::string(errors::kConnectFailed), uv_strerror(rc), true, false, {}, {}});
+    return;
+  }
+  Arm();
+}
+
+void Client::Impl::DropConnection() {
+  if (conn_) {
+    conn_->Abandon();
+    conn_ = nullptr;
+  }
+  for (auto& p : pending_) p.sent = false;  // resent on the next session
+  phase_ = Phase::Idle;
+  attempt_deadline_ = 0;
+  goaway_close_at_ = 0;
+}
+
+// Every way a connection or an attempt ends comes through here.
+void Client::Impl::Fail(const ClientError& error) {
+  bool was_active = phase_ == Phase::Active;
+  bool reached_server = phase_ == Phase::AwaitingMsg2 || phase_ == Phase::AwaitingWelcome;
+  DropConnection();
+  if (reached_server) stats_.handshake_failures++;
+  if (was_active && callbacks_.on_disconnected && !destroying_) {
+    callbacks_.on_disconnected(error.message);
+  }
+  // A plain disconnect of a working session is not an error; anything else is.
+  if (!was_active || error.code != errors::kConnectionLost) ReportError(error);
+  if (destroying_ || !started_ || phase_ != Phase::Idle) return;  // stopped or restarted
+  if (error.fatal) return;
+  uint64_t delay = backoff_.Next();
+  if (goaway_delay_ >= 0) delay = static_cast<uint64_t>(goaway_delay_);
+  goaway_delay_ = -1;
+  // Another session took our id: do not kick it straight back.
+  if (error.code == sp::proto::error_code::kReplaced) delay = std::max<uint64_t>(delay, 1000);
+  ScheduleReconnect(delay);
+}
+
+void Client::Impl::ScheduleReconnect(uint64_t delay_ms) {
+  phase_ = Phase::Waiting;
+  reconnect_at_ = uv_now(loop_) + delay_ms;
+  Arm();
+}
+
+void Client::Impl::ReportError(const ClientError& error) {
+  stats_.errors++;
+  if (callbacks_.on_error && !destroying_) callbacks_.on_error(error);
+}
+
+void Client::Impl::Stop() {
+  if (!started_) return;
+  started_ = false;
+  DropConnection();
+  reconnect_at_ = 0;
+  if (timer_init_) uv_timer_stop(&timer_);
+}
+
+void Client::Impl::Destroy() {
+  destroying_ = true;
+  Stop();
+  if (!timer_init_) {
+    delete this;
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_),
+           [](uv_handle_t* h) { delete static_cast<Client::Impl*>(h->data); });
+}
+
+void Client::Impl::Reconnect() {
+  if (!started_) return;
+  bool was_active = phase_ == Phase::Active;
+  DropConnection();
+  if (was_active && callbacks_.on_disconnected && !destroying_) {
+    callbacks_.on_disconnected("reconnect requested");
+  }
+  if (started_ && phase_ == Phase::Idle) BeginAttempt();
+}
+
+// ---- Deadlines: one timer per client, armed for the earliest ------------------
+
+void Client::Impl::Arm() {
+  if (!timer_init_ || !started_) return;
+  uint64_t now = uv_now(loop_);
+  uint64_t next = UINT64_MAX;
+  auto consider = [&next](uint64_t at) {
+    if (at != 0) next = std::min(next, at);
+  };
+  if (phase_ == Phase::Waiting) consider(reconnect_at_);
+  if (phase_ != Phase::Active) consider(attempt_deadline_);
+  if (phase_ == Phase::Active) {
+    if (idle_limit_ms_ != 0) consider(last_rx_ + idle_limit_ms_);
+    consider(goaway_close_at_);
+    for (const auto& p : pending_)
+      if (!p.sent && p.retry_at > now) consider(p.retry_at);
+  }
+  if (next == UINT64_MAX) {
+    uv_timer_stop(&timer_);
+    return;
+  }
+  uv_timer_start(&timer_, &Impl::OnTimer, next > now ? next - now : 0, 0);
+}
+
+void Client::Impl::OnTimer(uv_timer_t* timer) {
+  static_cast<Impl*>(timer->data)->OnDeadlines(uv_now(timer->loop));
+}
+
+void Client::Impl::OnDeadlines(uint64_t now) {
+  bool connecting = phase_ == Phase::Connecting || phase_ == Phase::AwaitingMsg2 ||
+                    phase_ == Phase::AwaitingWelcome;
+  if (phase_ == Phase::Waiting && now >= reconnect_at_) {
+    BeginAttempt();
+  } else if (connecting && attempt_deadline_ != 0 && now >= attempt_deadline_) {
+    Fail({std::string(errors::kTimeout), "timed out", true, false, {}, {}});
+  } else if (phase_ == Phase::Active && idle_limit_ms_ != 0 && now >= last_rx_ + idle_limit_ms_) {
+    Fail({std::string(errors::kConnectionLost),
+          "server silent for " + std::to_string(now - last_rx_) + " ms",
+          true,
+          false,
+          {},
+          {}});
+  } else if (phase_ == Phase::Active && goaway_close_at_ != 0 && now >= goaway_close_at_) {
+    Fail({std::string(errors::kConnectionLost), "server going away", true, false, {}, {}});
+  } else if (phase_ == Phase::Active) {
+    FlushSends();
+  }
+  Arm();
+}
+
+// ---- Client-events ------------------------------------------------------------
+
+std::string Client::Impl::NextId() {
+  return id_prefix_ + "-" + std::to_string(++id_counter_);
+}
+
+Client::SendResult Client::Impl::SendEvent(std::string type, std::string data, Fields extra) {
+  SendResult result;
+  if (type.empty()) {
+    result.error = "event type must not be empty";
+    return result;
+  }
+  if (pending_.size() >= options_.send_queue_limit) {
+    result.error = "send queue full (" + std::to_string(pending_.size()) +
+                   " events awaiting the server's ack)";
+    return result;
+  }
+  internal::PendingSend p;
+  p.id = NextId();
+  p.message.id = p.id;
+  p.message.event.reserve(2 + extra.size());
+  p.message.event.emplace_back("type", std::move(type));
+  p.message.event.emplace_back("data", std::move(data));
+  for (auto& field : extra) p.message.event.push_back(std::move(field));
+  p.message.ts = sp::proto::NowMs();
+  // Refuse now what the server could never accept: resending it would loop.
+  size_t json = sp::proto::Serialize(p.message).size() + 16;  // room for a longer ts
+  size_t frame = (json + sp::crypto::Transport::Overhead() + 2) / 3 * 4;
+  size_t max_frame = max_frame_bytes_ ? max_frame_bytes_ : sp::proto::kDefaultMaxFrameBytes;
+  if (json > sp::crypto::Transport::MaxPlaintext() || frame > max_frame) {
+    result.error = "event too large (" + std::to_string(json) + " bytes of JSON)";
+    return result;
+  }
+  result.id = p.id;
+  pending_.push_back(std::move(p));
+  FlushSends();
+  return result;
+}
+
+void Client::Impl::FlushSends() {
+  if (phase_ != Phase::Active || goaway_close_at_ != 0) return;  // none on a closing session
+  uint64_t now = uv_now(loop_);
+  for (auto& p : pending_) {
+    if (p.sent || p.retry_at > now) continue;
+    p.message.ts = sp::proto::NowMs();
+    if (!SendMessage(sp::proto::Serialize(p.message))) return;
+    p.sent = true;
+    if (phase_ != Phase::Active) return;
+  }
+}
+
+void Client::Impl::OnSendAck(const std::string& id) {
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const internal::PendingSend& p) { return p.id == id; });
+  if (it == pending_.end()) return;  // ack of a resend already acknowledged
+  pending_.erase(it);
+  stats_.sends_acked++;
+  if (callbacks_.on_event_ack && !destroying_) callbacks_.on_event_ack(id);
+}
+
+void Client::Impl::OnSendError(const sp::proto::Error& error) {
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const internal::PendingSend& p) { return p.id == error.id; });
+  if (it == pending_.end()) return;
+  if (error.retry) {
+    it->sent = false;
+    it->retry_at = uv_now(loop_) + rng_.Between(500, 1500);
+    Arm();
+    return;
+  }
+  pending_.erase(it);
+  ReportError({error.code, error.message, false, false, error.id, {}});
+}
+
+}  // namespace sealpost

@@ -1,0 +1,159 @@
+// Internals of sealpost::Client. One Impl per client id; each connection
+// attempt gets its own Conn so a closing socket (libuv closes asynchronously)
+// never touches the state of the next attempt.
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "client/backoff.h"
+#include "client/dedup.h"
+#include "client/sealpost_client.h"
+#include "crypto/noise/handshake_state.h"
+#include "crypto/sealpost_noise.h"
+#include "shared/frame_decoder.h"
+#include "shared/messages.h"
+#include "shared/protocol.h"
+
+namespace sealpost {
+
+namespace internal {
+
+enum class Phase : unsigned char {
+  Idle,          // not started, or stopped
+  Waiting,       // backing off before the next attempt
+  Connecting,    // TCP connect in progress
+  AwaitingMsg2,  // handshake message 1 sent
+  AwaitingWelcome,
+  Active,
+};
+
+// One TCP connection. Owned by Impl while current; once abandoned it lives on
+// only until libuv has closed its handles, then frees itself.
+struct Conn {
+  explicit Conn(Client::Impl* owner);
+  Client::Impl* owner;  // nullptr once abandoned
+  uv_tcp_t tcp;
+  uv_connect_t connect_req;
+  uv_timer_t piece_timer;  // paces split handshake frames
+  int open_handles = 0;
+  sp::proto::FrameDecoder decoder;
+  std::unique_ptr<sp::crypto::noise::HandshakeState> handshake;
+  sp::crypto::Transport transport;
+  bool has_transport = false;
+  std::deque<std::string> pieces;  // split handshake bytes still to write
+
+  void Abandon();  // closes the handles; frees itself in the last close callback
+};
+
+// A client-event kept until the server acknowledges it.
+struct PendingSend {
+  std::string id;
+  std::string json;  // serialized without ts; stamped on each send
+  sp::proto::ClientEvent message;
+  bool sent = false;      // written on the current connection
+  uint64_t retry_at = 0;  // loop time before which it must not be resent
+};
+
+}  // namespace internal
+
+class Client::Impl {
+ public:
+  Impl(uv_loop_t* loop, ClientOptions options, ClientCallbacks callbacks);
+
+  bool Start(std::string* error);
+  void Stop();
+  void Destroy();  // Stop, drop callbacks, free once the timer is closed
+  void Reconnect();
+  SendResult SendEvent(std::string type, std::string data, Fields extra);
+
+  bool IsConnected() const { return phase_ == internal::Phase::Active; }
+  size_t PendingSends() const { return pending_.size(); }
+  const ClientStats& Stats() const { return stats_; }
+  const std::string& Id() const { return options_.client_id; }
+
+  // ---- Called from Conn's libuv callbacks (client_conn.cpp) ----------------
+  void OnConnected(internal::Conn* conn, int status);
+  void OnData(internal::Conn* conn, std::string_view chunk);
+  void OnReadError(internal::Conn* conn, int status);
+  void OnWriteDone(const std::string& ack_event_id, int status);
+
+ private:
+  // Lifecycle (client.cpp)
+  bool LoadKey(std::string* error);
+  bool ParseServer(std::string* error);
+  void BeginAttempt();
+  void Fail(const ClientError& error);
+  void DropConnection();
+  void ScheduleReconnect(uint64_t delay_ms);
+  void Arm();
+  static void OnTimer(uv_timer_t* timer);
+  void OnDeadlines(uint64_t now);
+  void ReportError(const ClientError& error);
+  std::string NextId();
+
+  // Sending client-events (client.cpp)
+  void FlushSends();
+  void OnSendAck(const std::string& id);
+  void OnSendError(const sp::proto::Error& error);
+
+  // Wire (client_conn.cpp)
+  void WriteBytes(std::string bytes, std::string ack_event_id = {});
+  void WriteHandshakeFrame(std::string frame);
+  static void OnPieceTimer(uv_timer_t* timer);
+  void WriteNextPiece();
+  bool SendMessage(const std::string& json, std::string ack_event_id = {});
+  void OnFrame(std::string_view frame);
+  void OnPlainFrame(std::string_view frame);
+  void OnMsg2(std::string_view msg_b64);
+  bool CheckServerKey(sp::crypto::ByteView key);
+  void OnTransportFrame(std::string_view frame);
+  void OnMessage(sp::proto::ServerMessage& message);
+  void OnWelcome(const sp::proto::Welcome& welcome);
+  void OnServerEvent(sp::proto::ServerEvent& event);
+  void OnServerError(const sp::proto::Error& error);
+  void OnGoaway(const sp::proto::Goaway& goaway);
+
+  uv_loop_t* loop_;
+  ClientOptions options_;
+  ClientCallbacks callbacks_;
+  std::shared_ptr<const sp::crypto::KeyPair> key_;
+  uint8_t pinned_[sp::crypto::kKeyBytes] = {};
+  bool have_pinned_ = false;
+  sockaddr_storage server_addr_{};
+  sockaddr_storage bind_addr_{};
+  bool have_bind_ = false;
+  std::string server_label_;  // "host:port" as given, for known servers
+
+  internal::Phase phase_ = internal::Phase::Idle;
+  internal::Conn* conn_ = nullptr;
+  bool started_ = false;
+  bool destroying_ = false;
+  uv_timer_t timer_;
+  bool timer_init_ = false;
+
+  internal::Backoff backoff_;
+  internal::Rng rng_;
+  internal::DedupWindow dedup_;
+  std::deque<internal::PendingSend> pending_;
+  std::string id_prefix_;
+  uint64_t id_counter_ = 0;
+
+  // Deadlines in loop time (ms); 0 = none.
+  uint64_t reconnect_at_ = 0;
+  uint64_t attempt_deadline_ = 0;
+  uint64_t idle_limit_ms_ = 0;
+  uint64_t last_rx_ = 0;
+  uint64_t goaway_close_at_ = 0;
+  int64_t goaway_delay_ = -1;     // reconnect delay the server asked for
+  uint64_t max_frame_bytes_ = 0;  // from welcome
+  std::string disconnect_reason_;
+  ClientStats stats_;
+};
+
+}  // namespace sealpost
