@@ -25,11 +25,14 @@ class CipherState {
   uint64_t Nonce() const { return n_; }
   CipherKind Kind() const { return kind_; }
 
-  // Writes plain.size() + 16 bytes to `out` (without a key: copies plaintext).
+  // Writes plain.size() + 16 bytes to `out`. Without a key (handshake before
+  // the first DH) it copies the plaintext: plain.size() bytes, no tag.
   // `out` may alias `plain`. Returns false when the nonce is exhausted (2^64-1).
   [[nodiscard]] bool EncryptWithAd(ByteView ad, ByteView plain, uint8_t* out);
   // Writes cipher.size() - 16 bytes to `out`; false on a bad tag or short input.
-  // The nonce advances only on success.
+  // Without a key it copies the input: cipher.size() bytes. `out` may alias
+  // `cipher`; after a failure its contents are unspecified. The nonce
+  // advances only on success.
   [[nodiscard]] bool DecryptWithAd(ByteView ad, ByteView cipher, uint8_t* out);
   // REKEY(): k = first 32 bytes of ENCRYPT(k, 2^64-1, "", 32 zero bytes).
   void Rekey();

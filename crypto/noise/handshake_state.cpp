@@ -133,20 +133,32 @@ Status HandshakeState::Impl::Init(const HandshakeConfig& config, const ProtocolS
 }
 
 Status HandshakeState::Impl::MixDh(Token token, Progress& w) const {
-  // Resolve the spec's token to (local private key, remote public key).
-  const KeyPair* local = nullptr;
-  const uint8_t* remote = nullptr;
-  bool remote_known = false;
-  const bool local_e =
-      token == Token::EE || (token == Token::ES && initiator) || (token == Token::SE && !initiator);
-  const bool remote_e =
-      token == Token::EE || (token == Token::ES && !initiator) || (token == Token::SE && initiator);
-  local = local_e ? (w.has_e ? &w.e : nullptr) : (has_s ? &s : nullptr);
-  remote = remote_e ? w.re : w.rs;
-  remote_known = remote_e ? w.has_re : w.has_rs;
+  // Each DH token names (initiator's key, responder's key); resolve it to
+  // (our private key, their public key) for this side.
+  bool local_e = false;
+  bool remote_e = false;
+  switch (token) {
+    case Token::EE:  // ee: DH(e, re) on both sides
+      local_e = remote_e = true;
+      break;
+    case Token::ES:  // es: initiator DH(e, rs), responder DH(s, re)
+      local_e = initiator;
+      remote_e = !initiator;
+      break;
+    case Token::SE:  // se: initiator DH(s, re), responder DH(e, rs)
+      local_e = !initiator;
+      remote_e = initiator;
+      break;
+    default:  // ss: DH(s, rs)
+      break;
+  }
+  const KeyPair* local = local_e ? (w.has_e ? &w.e : nullptr) : (has_s ? &s : nullptr);
+  const bool remote_known = remote_e ? w.has_re : w.has_rs;
   if (local == nullptr || !remote_known) return Status::MissingKey;
-  Secret<kDhLen> shared;
-  if (!Dh(local->secret.data(), remote, shared.data())) return Status::BadPublicKey;
+  Secret<kDhLen> shared;  // wiped on return
+  if (!Dh(local->secret.data(), remote_e ? w.re : w.rs, shared.data())) {
+    return Status::BadPublicKey;
+  }
   w.symmetric.MixKey(shared.view());
   return Status::Ok;
 }

@@ -100,8 +100,8 @@ std::string ProtocolNameOf(const json& v) {
   if (!pattern.empty() && !dh.empty() && !cipher.empty() && !hash.empty()) {
     return "Noise_" + pattern + "_" + dh + "_" + cipher + "_" + hash;
   }
-  name = StringField(v, "name");
-  return name.starts_with("Noise_") ? name : std::string();
+  // Last resort: a name that is not a valid Noise name is skipped as unsupported.
+  return StringField(v, "name");
 }
 
 bool ReadMessages(const json& v, std::vector<Message>* out, std::string* err) {
