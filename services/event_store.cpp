@@ -162,21 +162,12 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
                             std::string_view reason, uint32_t attempts, DoneCallback cb) {
   std::string attempts_text = std::to_string(attempts);
   std::string ts = std::to_string(proto::NowMs());
-  RedisLink::Argv argv = {"EVAL",
-                          kDeadLetterScript,
-                          "2",
-                          keys_.Events(client),
-                          keys_.Dead(client),
-                          kGroup,
-                          entry.id,
-                          "eventId",
-                          entry.id,
-                          "reason",
-                          reason,
-                          "attempts",
-                          attempts_text,
-                          "deadAt",
-                          ts};
+  // Argv holds views: every string it names must outlive the Command() call.
+  std::string events_key = keys_.Events(client);
+  std::string dead_key = keys_.Dead(client);
+  RedisLink::Argv argv = {"EVAL", kDeadLetterScript, "2",           events_key, dead_key,
+                          kGroup, entry.id,          "eventId",     entry.id,   "reason",
+                          reason, "attempts",        attempts_text, "deadAt",   ts};
   for (const auto& [field, value] : entry.fields) {
     argv.push_back(field);
     argv.push_back(value);

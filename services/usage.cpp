@@ -54,7 +54,8 @@ void Usage::Flush() {
 void Usage::SendClient(const std::string& client, const Dirty& d) {
   std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
   std::string last_seen = std::to_string(d.last_seen);
-  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", keys_.Usage(client), last_seen};
+  std::string key = keys_.Usage(client);  // Argv holds views: keep the key alive
+  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", key, last_seen};
   for (size_t i = 0; i < amounts.size(); ++i) {
     if (d.counts[i] == 0) continue;
     amounts[i] = std::to_string(d.counts[i]);
@@ -76,7 +77,8 @@ void Usage::MergeBack(const std::string& client, const Dirty& d) {
 
 void Usage::SendNode(const Counts& counts) {
   std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
-  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", keys_.NodeUsage(node_), ""};
+  std::string key = keys_.NodeUsage(node_);  // Argv holds views: keep the key alive
+  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", key, ""};
   for (size_t i = 0; i < counts.size(); ++i) {
     if (counts[i] == 0) continue;
     amounts[i] = std::to_string(counts[i]);

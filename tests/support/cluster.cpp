@@ -1,0 +1,108 @@
+#include "tests/support/cluster.h"
+
+#include <stdexcept>
+#include <thread>
+
+namespace sp::testkit {
+
+Redis::Redis(bool aof) : aof_(aof), port_(FreePort()), dir_(MakeTempDir()) {
+  Launch();
+}
+
+Redis::~Redis() {
+  if (ctx_) redisFree(ctx_);
+  process_.Stop();
+  std::system(("rm -rf '" + dir_ + "'").c_str());
+}
+
+void Redis::Launch() {
+  std::vector<std::string> argv = {"redis-server", "--port",           std::to_string(port_),
+                                   "--bind",       "127.0.0.1",        "--dir",
+                                   dir_,           "--save",           "",
+                                   "--appendonly", aof_ ? "yes" : "no"};
+  if (aof_) argv.insert(argv.end(), {"--appendfsync", "everysec"});
+  process_ = Process(argv, dir_ + "/redis-" + std::to_string(std::rand()));
+  if (!WaitForPort(port_, std::chrono::seconds(10)))
+    throw std::runtime_error("redis-server did not start");
+}
+
+void Redis::Restart() {
+  if (ctx_) redisFree(ctx_), ctx_ = nullptr;
+  process_.Stop();
+  Launch();
+}
+
+std::unique_ptr<redisReply, void (*)(void*)> Redis::Command(const std::vector<std::string>& argv) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (ctx_ == nullptr || ctx_->err) {
+      if (ctx_) redisFree(ctx_);
+      ctx_ = redisConnect("127.0.0.1", port_);
+    }
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) ptrs.push_back(a.data()), lens.push_back(a.size());
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+    if (r) return {r, freeReplyObject};
+  }
+  throw std::runtime_error("redis command failed");
+}
+
+long long Redis::Integer(const std::vector<std::string>& argv) {
+  auto r = Command(argv);
+  return r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+}
+
+std::string Redis::String(const std::vector<std::string>& argv) {
+  auto r = Command(argv);
+  return r->str ? std::string(r->str, r->len) : std::string();
+}
+
+std::string Redis::Xadd(const std::string& client, const std::string& type,
+                        const std::string& data) {
+  return String({"XADD", "sp:{" + client + "}:events", "*", "type", type, "data", data});
+}
+
+void Redis::Provision(const std::string& client, const crypto::KeyPair& key) {
+  Command({"HSET", "sp:{" + client + "}:client", "pk", crypto::PublicKeyBase64(key)});
+}
+
+Server::Server(Redis& redis, std::vector<std::string> extra_args)
+    : redis_(redis), extra_(std::move(extra_args)), port_(FreePort()), dir_(MakeTempDir()) {
+  key_ = crypto::GenerateKeyPair();
+  if (crypto::WriteKeyFile(dir_ + "/server.key", key_) != crypto::KeyFileError::Ok)
+    throw std::runtime_error("cannot write server key");
+  Launch();
+}
+
+Server::~Server() {
+  process_.Stop();
+  std::system(("rm -rf '" + dir_ + "'").c_str());
+}
+
+void Server::Launch() {
+  std::vector<std::string> argv = {BinDir() + "/sealpost-server",
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--redis",
+                                   redis_.Url(),
+                                   "--key-file",
+                                   dir_ + "/server.key",
+                                   "--env-file",
+                                   "/dev/null",
+                                   "--node-id",
+                                   "test-" + std::to_string(port_)};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = Process(argv, dir_ + "/server-" + std::to_string(launches_++));
+  if (!WaitForPort(port_, std::chrono::seconds(10)) ||
+      !process_.WaitForOutput("redis.connected", std::chrono::seconds(10))) {
+    throw std::runtime_error("sealpost-server did not start: " + process_.Stderr());
+  }
+}
+
+void Server::Restart() {
+  process_.Stop();
+  Launch();
+}
+
+}  // namespace sp::testkit

@@ -1,0 +1,62 @@
+// A private redis-server and a sealpost-server for one integration test.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "tests/support/process.h"
+
+namespace sp::testkit {
+
+class Redis {
+ public:
+  // Starts redis-server on a free port in its own directory (AOF optional).
+  explicit Redis(bool aof = false);
+  ~Redis();
+  int Port() const { return port_; }
+  std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  void Restart();  // stop (SIGTERM, AOF flushed) and start again on the same port and dir
+  // Runs one command on a fresh synchronous connection.
+  std::unique_ptr<redisReply, void (*)(void*)> Command(const std::vector<std::string>& argv);
+  long long Integer(const std::vector<std::string>& argv);
+  std::string String(const std::vector<std::string>& argv);
+  std::string Xadd(const std::string& client, const std::string& type, const std::string& data);
+  void Provision(const std::string& client, const crypto::KeyPair& key);
+
+ private:
+  void Launch();
+  bool aof_;
+  int port_;
+  std::string dir_;
+  Process process_;
+  redisContext* ctx_ = nullptr;
+};
+
+class Server {
+ public:
+  Server(Redis& redis, std::vector<std::string> extra_args = {});
+  ~Server();
+  int Port() const { return port_; }
+  const crypto::KeyPair& Key() const { return key_; }
+  std::string PublicKey() const { return crypto::PublicKeyBase64(key_); }
+  Process& Proc() { return process_; }
+  void Restart();
+  void Kill9() { process_.Kill9(); }
+  const std::string& Dir() const { return dir_; }
+
+ private:
+  void Launch();
+  Redis& redis_;
+  std::vector<std::string> extra_;
+  int port_;
+  std::string dir_;
+  crypto::KeyPair key_;
+  Process process_;
+  int launches_ = 0;
+};
+
+}  // namespace sp::testkit
