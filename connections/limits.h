@@ -23,7 +23,7 @@ struct Limits {
   size_t max_connections = 100000;         // per process
   size_t max_write_queue_bytes = 4 << 20;  // slow reader beyond this: close
   uint32_t client_rate_per_s = 1000;       // client messages per second (burst 2x)
-  uint32_t connect_rate_per_ip = 200;      // new connections per second per IP (burst 2x)
+  uint32_t connect_rate_per_ip = 1000;     // new connections per second per IP (burst 2x)
   size_t max_event_fields = 32;
   uint64_t poll_interval_ms = 1000;     // only when keyspace notifications are refused
   uint64_t drain_timeout_ms = 5000;     // on SIGTERM: wait this long for acks
