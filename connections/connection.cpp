@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "connections/dispatch.h"
+#include "connections/handshake_responder.h"
 #include "connections/hub.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
@@ -26,6 +27,8 @@ Connection::Connection(Hub& hub, uint64_t id, uint64_t now_ms)
   wheel_.owner = this;
   last_rx_ms = now_ms;
 }
+
+Connection::~Connection() = default;
 
 void Connection::Start() {
   sockaddr_storage addr{};

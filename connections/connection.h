@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "connections/timer_wheel.h"
-#include "crypto/noise/handshake_state.h"
 #include "crypto/sealpost_noise.h"
 #include "services/stream_entry.h"
 #include "shared/frame_decoder.h"
@@ -21,6 +20,7 @@
 namespace sp::connections {
 
 class Hub;
+class HandshakeResponder;
 
 enum class ConnState : uint8_t {
   Accepted,        // waiting for handshake message 1
@@ -59,6 +59,7 @@ struct CloseReason {
 class Connection {
  public:
   Connection(Hub& hub, uint64_t id, uint64_t now_ms);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -114,8 +115,8 @@ class Connection {
   uint64_t accepted_ms_;
   uint64_t close_deadline_ms_ = 0;
   proto::FrameDecoder decoder_;
-  std::unique_ptr<crypto::noise::HandshakeState> handshake_;
-  std::string claimed_client_;  // from message 3, until the registry confirms it
+  std::unique_ptr<HandshakeResponder> handshake_;  // only until the handshake ends
+  std::string claimed_client_;                     // from message 3, until the registry confirms it
   crypto::Transport transport_;
   bool has_transport_ = false;
   std::unique_ptr<Session> session_;

@@ -1,107 +1,46 @@
-// The responder side of the sealpost/1 handshake (docs/PROTOCOL.md):
-//   -> {"type":"handshake","protocol":P,"msg":b64(e)}
-//   <- {"type":"handshake","msg":b64(e, ee, s, es)}
-//   -> {"type":"handshake","msg":b64(s, se, payload {"client":ID})}
-// then the registry must hold ID with exactly that static key.
-#include <nlohmann/json.hpp>
-
+// Connection side of the handshake: drives the pure HandshakeResponder, then
+// checks the claimed client id against the registry (docs/PROTOCOL.md §2).
 #include "connections/connection.h"
+#include "connections/handshake_responder.h"
 #include "connections/hub.h"
-#include "services/keys.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
 
 namespace sp::connections {
-namespace {
-
-constexpr size_t kMaxHandshakePayload = 1024;
-
-// Message 3's payload: {"client":"<id>"}. Returns "" if malformed.
-std::string ClientIdFromPayload(const crypto::Bytes& payload) {
-  if (payload.size() > kMaxHandshakePayload) return {};
-  auto json = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (!json.is_object()) return {};
-  auto it = json.find("client");
-  if (it == json.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-}  // namespace
 
 void Connection::OnHandshakeFrame(std::string_view frame) {
-  auto parsed = proto::ParseHandshake(frame);
-  if (auto* error = std::get_if<proto::ParseError>(&parsed)) {
-    Fail({proto::error_code::kBadMessage, "handshake: " + error->ToString()});
-    return;
-  }
-  const proto::Handshake& hs = std::get<proto::Handshake>(parsed);
-  crypto::Bytes message;
-  if (!crypto::Base64Decode(hs.msg, &message)) {
-    Fail({proto::error_code::kBadMessage, "handshake: msg is not valid base64"});
-    return;
-  }
-  if (state_ == ConnState::Accepted) {
-    if (!crypto::IsSealpostProtocol(hs.protocol)) {
-      Fail({proto::error_code::kUnsupportedProtocol,
-            "supported protocols: Noise_XX_25519_AESGCM_SHA256, "
-            "Noise_XX_25519_ChaChaPoly_BLAKE2b"});
+  if (!handshake_) handshake_ = std::make_unique<HandshakeResponder>(hub_.ServerKey());
+  HandshakeResponder::Step step = handshake_->OnFrame(frame);
+  switch (step.kind) {
+    case HandshakeResponder::StepKind::Fail:
+      if (step.code == proto::error_code::kHandshakeFailed) hub_.Stats().handshake_failures++;
+      Fail({step.code, std::move(step.message)});
       return;
-    }
-    if (crypto::StartHandshake(hs.protocol, /*initiator=*/false, hub_.ServerKey(), &handshake_) !=
-        crypto::noise::Status::Ok) {
-      Fail({proto::error_code::kUnsupportedProtocol, "protocol unavailable on this server"});
+    case HandshakeResponder::StepKind::Reply:
+      state_ = ConnState::ResponseSent;
+      WriteFrame(step.frame);
       return;
-    }
+    case HandshakeResponder::StepKind::Authenticate:
+      break;
   }
-  crypto::Bytes payload;
-  if (handshake_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
-    hub_.Stats().handshake_failures++;
-    Fail({proto::error_code::kHandshakeFailed, "handshake message rejected"});
-    return;
-  }
-  if (state_ == ConnState::Accepted) {
-    // -> e consumed; <- e, ee, s, es
-    crypto::Bytes response;
-    if (handshake_->WriteMessage({}, &response) != crypto::noise::Status::Ok) {
-      Fail({proto::error_code::kHandshakeFailed, "could not answer the handshake"});
-      return;
-    }
-    proto::Handshake reply;
-    reply.msg = crypto::Base64Encode(response);
-    reply.ts = proto::NowMs();
-    state_ = ConnState::ResponseSent;
-    WriteFrame(proto::Serialize(reply));
-    return;
-  }
-  // -> s, se consumed: the client proved its static key; now who is it?
-  std::string client = ClientIdFromPayload(payload);
-  auto remote = handshake_->RemoteStatic();
-  if (!services::IsValidClientId(client) || !remote ||
-      crypto::FinishHandshake(*handshake_, /*initiator=*/false, &transport_) !=
-          crypto::noise::Status::Ok) {
-    hub_.Stats().handshake_failures++;
-    Fail({proto::error_code::kHandshakeFailed, "handshake payload must name a valid client id"});
-    return;
-  }
-  has_transport_ = true;
-  claimed_client_ = client;
-  std::string remote_pk = crypto::Base64Encode(*remote);
-  handshake_.reset();  // ephemeral secrets are wiped with it
+  has_transport_ = handshake_->TakeTransport(&transport_);
+  handshake_.reset();
   state_ = ConnState::Authenticating;
+  claimed_client_ = step.client;
   uint64_t id = id_;
   Hub* hub = &hub_;
-  hub_.Services().registry.Lookup(client, [hub, id, remote_pk](services::ClientRecord rec) {
+  std::string remote_pk = std::move(step.remote_pk);
+  hub_.Services().registry.Lookup(step.client, [hub, id, remote_pk](services::ClientRecord rec) {
     Connection* conn = hub->Find(id);  // it may have gone while Redis answered
     if (conn == nullptr || conn->State() != ConnState::Authenticating) return;
     if (rec.status == services::ClientRecord::Status::Unavailable) {
       conn->Fail({proto::error_code::kUnavailable, "client registry unavailable, retry later"});
       return;
     }
-    bool found = rec.status == services::ClientRecord::Status::Found;
-    conn->OnClientLookup(
-        found && rec.pk.size() == remote_pk.size() &&
-            crypto::ConstantTimeEqual(crypto::AsBytes(rec.pk), crypto::AsBytes(remote_pk)),
-        rec.disabled);
+    bool key_matches =
+        rec.status == services::ClientRecord::Status::Found && rec.pk.size() == remote_pk.size() &&
+        crypto::ConstantTimeEqual(crypto::AsBytes(rec.pk), crypto::AsBytes(remote_pk));
+    conn->OnClientLookup(key_matches, rec.disabled);
   });
 }
 
