@@ -36,6 +36,9 @@ void Client::Stop() {
 void Client::Reconnect() {
   impl_->Reconnect();
 }
+void Client::PauseEvents(bool paused) {
+  impl_->PauseEvents(paused);
+}
 Client::SendResult Client::SendEvent(std::string type, std::string data, Fields extra) {
   return impl_->SendEvent(std::move(type), std::move(data), std::move(extra));
 }

@@ -377,7 +377,8 @@ void Client::Impl::OnWelcome(const sp::proto::Welcome& w) {
 }
 
 void Client::Impl::OnServerEvent(sp::proto::ServerEvent& ev) {
-  if (!callbacks_.on_event || destroying_) return;  // left for a session that takes events
+  // Not taken: the server redelivers it after its ack timeout or to the next session.
+  if (!callbacks_.on_event || destroying_ || events_paused_) return;
   Conn* conn = conn_;
   if (dedup_.Insert(ev.event_id)) {
     stats_.events++;

@@ -70,6 +70,7 @@ class Client::Impl {
   void Stop();
   void Destroy();  // Stop, drop callbacks, free once the timer is closed
   void Reconnect();
+  void PauseEvents(bool paused) { events_paused_ = paused; }
   SendResult SendEvent(std::string type, std::string data, Fields extra);
 
   bool IsConnected() const { return phase_ == internal::Phase::Active; }
@@ -134,6 +135,7 @@ class Client::Impl {
   internal::Conn* conn_ = nullptr;
   bool started_ = false;
   bool destroying_ = false;
+  bool events_paused_ = false;
   uv_timer_t timer_;
   bool timer_init_ = false;
 

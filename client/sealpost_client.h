@@ -137,6 +137,9 @@ class Client {
   void Stop();
   // Drops the current connection and connects again at once (load tests).
   void Reconnect();
+  // While paused, arriving server-events are neither delivered nor
+  // acknowledged: the server redelivers them later (to this or another session).
+  void PauseEvents(bool paused);
 
   struct SendResult {
     std::string id;     // unique id of the client-event when accepted

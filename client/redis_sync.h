@@ -1,0 +1,48 @@
+// A blocking hiredis connection for the command line tools (one-shot admin
+// commands, the simulator's provisioning and push pipeline). The server and
+// the client library never block on Redis; these tools may.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sealpost::tools {
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+class RedisSync {
+ public:
+  RedisSync() = default;
+  ~RedisSync();
+  RedisSync(const RedisSync&) = delete;
+  RedisSync& operator=(const RedisSync&) = delete;
+
+  // Connects to redis://[[user]:password@]host[:port][/db], authenticates and
+  // selects the database. False with a one-line reason (password never shown).
+  [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000);
+
+  // One command, one round trip. nullptr when the connection failed.
+  Reply Command(const std::vector<std::string>& argv);
+  // Pipelining: queue any number of commands, then read one reply each.
+  void Append(const std::vector<std::string>& argv);
+  Reply Next();
+
+  // The connection-level error after a nullptr reply.
+  std::string Error() const;
+
+ private:
+  redisContext* ctx_ = nullptr;
+};
+
+// Text of a string/status/error reply ("" for other types or nullptr).
+std::string_view Text(const redisReply* r);
+bool IsError(const redisReply* r);
+
+}  // namespace sealpost::tools
