@@ -1,0 +1,134 @@
+#include "bench/common.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+namespace spb {
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::string ClientId(const std::string& prefix, size_t index) {
+  return prefix + "-" + std::to_string(index);
+}
+
+sp::crypto::KeyPair BenchKey(const std::string& prefix, size_t index) {
+  std::string seed = "sealpost-bench/" + ClientId(prefix, index);
+  uint8_t secret[32];
+  crypto_generichash(secret, sizeof secret, reinterpret_cast<const uint8_t*>(seed.data()),
+                     seed.size(), nullptr, 0);
+  return sp::crypto::KeyPairFromSecret({secret, sizeof secret});
+}
+
+bool ParseRedis(const std::string& url, RedisTarget* out) {
+  std::string rest = url;
+  if (rest.rfind("redis://", 0) == 0) rest = rest.substr(8);
+  size_t slash = rest.find('/');
+  if (slash != std::string::npos) {
+    out->db = std::atoi(rest.c_str() + slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  size_t colon = rest.rfind(':');
+  if (colon != std::string::npos) {
+    out->port = std::atoi(rest.c_str() + colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  if (!rest.empty()) out->host = rest;
+  return out->port > 0 && out->port < 65536;
+}
+
+Redis ConnectRedis(const std::string& url) {
+  RedisTarget t;
+  if (!ParseRedis(url, &t)) {
+    std::fprintf(stderr, "sealpost-bench: bad redis url %s\n", url.c_str());
+    std::exit(2);
+  }
+  timeval tv{10, 0};
+  Redis c(redisConnectWithTimeout(t.host.c_str(), t.port, tv));
+  if (!c || c->err) {
+    std::fprintf(stderr, "sealpost-bench: cannot connect to redis %s: %s\n", url.c_str(),
+                 c ? c->errstr : "out of memory");
+    std::exit(1);
+  }
+  if (t.db != 0) Command(c.get(), {"SELECT", std::to_string(t.db)});
+  return c;
+}
+
+void Append(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+}
+
+Reply NextReply(redisContext* c) {
+  void* r = nullptr;
+  if (redisGetReply(c, &r) != REDIS_OK) {
+    std::fprintf(stderr, "sealpost-bench: redis: %s\n", c->errstr);
+    std::exit(1);
+  }
+  return Reply(static_cast<redisReply*>(r));
+}
+
+Reply Command(redisContext* c, const std::vector<std::string>& argv) {
+  Append(c, argv);
+  return NextReply(c);
+}
+
+nlohmann::json LatencySummary(std::vector<int64_t>& s) {
+  nlohmann::json j;
+  j["samples"] = s.size();
+  if (s.empty()) return j;
+  std::sort(s.begin(), s.end());
+  auto at = [&s](double q) {
+    size_t i = static_cast<size_t>(q * static_cast<double>(s.size() - 1) + 0.5);
+    return static_cast<double>(s[std::min(i, s.size() - 1)]) / 1000.0;
+  };
+  long double sum = 0;
+  for (int64_t v : s) sum += v;
+  j["p50"] = at(0.50);
+  j["p90"] = at(0.90);
+  j["p99"] = at(0.99);
+  j["p999"] = at(0.999);
+  j["max"] = static_cast<double>(s.back()) / 1000.0;
+  j["mean"] = static_cast<double>(sum / static_cast<long double>(s.size()) / 1000.0L);
+  return j;
+}
+
+void Emit(const nlohmann::json& j) {
+  std::string line = j.dump();
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count) {
+  for (size_t i = first; i < first + count; ++i)
+    Append(c, {"XLEN", "sp:{" + ClientId(prefix, i) + "}:events"});
+  long long total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    Reply r = NextReply(c);
+    if (r && r->type == REDIS_REPLY_INTEGER) total += r->integer;
+  }
+  return total;
+}
+
+std::string Payload(size_t bytes) {
+  std::string p(bytes, 'x');
+  for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<char>('a' + i % 26);
+  return p;
+}
+
+}  // namespace spb

@@ -1,0 +1,67 @@
+// Shared helpers of sealpost-bench: clocks, deterministic bench identities,
+// a blocking Redis connection and latency summaries.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.h"
+
+namespace spb {
+
+// CLOCK_MONOTONIC in nanoseconds: comparable across processes on one machine.
+int64_t NowNs();
+inline double NowSec() {
+  return static_cast<double>(NowNs()) / 1e9;
+}
+
+// Client ids and static keys are derived from (prefix, index) so that the
+// provisioning run and every generator process agree without sharing files.
+std::string ClientId(const std::string& prefix, size_t index);
+sp::crypto::KeyPair BenchKey(const std::string& prefix, size_t index);
+
+struct RedisTarget {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+};
+// redis://host:port[/db]
+bool ParseRedis(const std::string& url, RedisTarget* out);
+
+struct ReplyFree {
+  void operator()(redisReply* r) const {
+    if (r) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+struct ContextFree {
+  void operator()(redisContext* c) const {
+    if (c) redisFree(c);
+  }
+};
+using Redis = std::unique_ptr<redisContext, ContextFree>;
+
+// Connects and selects the database; exits the process on failure (bench tools).
+Redis ConnectRedis(const std::string& url);
+Reply Command(redisContext* c, const std::vector<std::string>& argv);
+void Append(redisContext* c, const std::vector<std::string>& argv);
+Reply NextReply(redisContext* c);
+
+// Latency summary in microseconds of the given samples (nanoseconds); sorts them.
+nlohmann::json LatencySummary(std::vector<int64_t>& samples_ns);
+
+// One JSON line on stdout, flushed.
+void Emit(const nlohmann::json& j);
+
+// Sum of XLEN over the events streams of clients [first, first+count).
+long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count);
+
+// A payload of `bytes` printable characters.
+std::string Payload(size_t bytes);
+
+}  // namespace spb

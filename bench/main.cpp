@@ -1,0 +1,115 @@
+// sealpost-bench: load generators and floors for scripts/bench. Every
+// subcommand prints its result as one JSON line on stdout.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "bench/bench.h"
+#include "crypto/keys.h"
+
+namespace {
+
+void AddClientSet(CLI::App* cmd, spb::ClientSetOptions* o, std::string* source_ips) {
+  cmd->add_option("--server", o->server, "sealpost-server HOST:PORT")->capture_default_str();
+  cmd->add_option("--server-pk", o->server_pk, "Server public key (base64)")->required();
+  cmd->add_option("--redis", o->redis, "Redis URL")->capture_default_str();
+  cmd->add_option("--prefix", o->prefix, "Client id prefix (ids are PREFIX-INDEX)")
+      ->capture_default_str();
+  cmd->add_option("--first", o->first, "First client index")->capture_default_str();
+  cmd->add_option("--clients", o->clients, "Number of clients")->capture_default_str();
+  cmd->add_option("--source-ip", *source_ips,
+                  "Source addresses, A.B.C.X-A.B.C.Y or comma separated (round-robin)");
+  cmd->add_option("--concurrency", o->concurrency, "Handshakes in progress while ramping up")
+      ->capture_default_str();
+  cmd->add_option("--connect-timeout", o->connect_timeout, "Seconds allowed for the ramp-up")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (!sp::crypto::InitCrypto()) return 1;
+  CLI::App app{"sealpost-bench: sealpost load generators and floors"};
+  app.require_subcommand(1);
+
+  spb::X25519Options x;
+  auto* x25519 = app.add_subcommand("x25519", "X25519 ops/s on one core and the handshake ceiling");
+  x25519->add_option("--seconds", x.seconds)->capture_default_str();
+
+  spb::ProvisionOptions p;
+  auto* provision = app.add_subcommand("provision", "HSET the public keys of bench clients");
+  provision->add_option("--redis", p.redis)->capture_default_str();
+  provision->add_option("--prefix", p.prefix)->capture_default_str();
+  provision->add_option("--first", p.first)->capture_default_str();
+  provision->add_option("--clients", p.clients)->capture_default_str();
+
+  spb::RedisFloorOptions f;
+  auto* floor = app.add_subcommand("redis-floor", "sealpost's Redis command mix without sealpost");
+  floor->add_option("--redis", f.redis)->capture_default_str();
+  floor->add_option("--prefix", f.prefix)->capture_default_str();
+  floor->add_option("--clients", f.clients)->capture_default_str();
+  floor->add_option("--duration", f.duration)->capture_default_str();
+  floor->add_option("--batch", f.batch, "XREADGROUP COUNT (the inflight window)")
+      ->capture_default_str();
+  floor->add_option("--backlog", f.backlog)->capture_default_str();
+  floor->add_option("--payload", f.payload)->capture_default_str();
+
+  spb::IdleOptions idle;
+  std::string idle_ips;
+  auto* idle_cmd = app.add_subcommand("idle", "Hold N authenticated, heartbeating connections");
+  AddClientSet(idle_cmd, &idle.set, &idle_ips);
+  idle_cmd->add_option("--hold", idle.hold, "Seconds to hold after the ramp-up")
+      ->capture_default_str();
+
+  spb::FlowOptions tp;
+  std::string tp_ips;
+  auto* tp_cmd = app.add_subcommand("throughput", "Events/s end to end with a bounded backlog");
+  AddClientSet(tp_cmd, &tp.set, &tp_ips);
+  tp_cmd->add_option("--duration", tp.duration)->capture_default_str();
+  tp_cmd->add_option("--backlog", tp.backlog, "Per client: XADDed, not yet received")
+      ->capture_default_str();
+  tp_cmd->add_option("--payload", tp.payload)->capture_default_str();
+
+  spb::FlowOptions lat;
+  std::string lat_ips;
+  auto* lat_cmd = app.add_subcommand("latency", "XADD-to-receipt latency at a fixed rate");
+  AddClientSet(lat_cmd, &lat.set, &lat_ips);
+  lat_cmd->add_option("--rate", lat.rate, "Events per second")->required();
+  lat_cmd->add_option("--duration", lat.duration)->capture_default_str();
+  lat_cmd->add_option("--payload", lat.payload)->capture_default_str();
+
+  spb::StormOptions st;
+  std::string st_ips;
+  auto* st_cmd = app.add_subcommand("storm", "Reconnect storm after a server restart");
+  AddClientSet(st_cmd, &st.set, &st_ips);
+  st_cmd->add_option("--pending-unacked", st.pending_unacked)->capture_default_str();
+  st_cmd->add_option("--pending-new", st.pending_new)->capture_default_str();
+  st_cmd->add_option("--timeout", st.timeout)->capture_default_str();
+  bool no_wait = false;
+  st_cmd->add_flag("--no-wait", no_wait, "Reconnect at once instead of waiting for SIGUSR1");
+
+  CLI11_PARSE(app, argc, argv);
+  if (*x25519) return spb::RunX25519(x);
+  if (*provision) return spb::RunProvision(p);
+  if (*floor) return spb::RunRedisFloor(f);
+  if (*idle_cmd) {
+    idle.set.source_ips = spb::ExpandSourceIps(idle_ips);
+    return spb::RunIdle(idle);
+  }
+  if (*tp_cmd) {
+    tp.set.source_ips = spb::ExpandSourceIps(tp_ips);
+    return spb::RunFlow(tp);
+  }
+  if (*lat_cmd) {
+    lat.set.source_ips = spb::ExpandSourceIps(lat_ips);
+    return spb::RunFlow(lat);
+  }
+  if (*st_cmd) {
+    st.set.source_ips = spb::ExpandSourceIps(st_ips);
+    st.wait_signal = !no_wait;
+    return spb::RunStorm(st);
+  }
+  return 2;
+}
