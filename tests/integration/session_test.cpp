@@ -1,0 +1,326 @@
+// Sessions end to end: client-events, heartbeats, one session per client,
+// presence, usage counters, limits and metrics.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "shared/messages.h"
+#include "tests/support/cluster.h"
+#include "tests/support/wire_client.h"
+
+using namespace sp::testkit;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Env {
+  explicit Env(std::vector<std::string> args = {}) : server(redis, std::move(args)) {
+    REQUIRE(sp::crypto::InitCrypto());
+  }
+  std::unique_ptr<WireClient> Connect(const std::string& id, const sp::crypto::KeyPair& key) {
+    auto c = std::make_unique<WireClient>();
+    REQUIRE(c->Connect(server.Port()));
+    REQUIRE(c->Handshake(server.PublicKey(), key, id) == "");
+    return c;
+  }
+  template <class Pred>
+  bool Eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+  Redis redis;
+  Server server;
+};
+
+nlohmann::json ClientEvent(const std::string& id, const std::string& type,
+                           const std::string& data) {
+  return {{"type", "client-event"},
+          {"ts", sp::proto::NowMs()},
+          {"id", id},
+          {"event", {{"type", type}, {"data", data}}}};
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  send(fd, req.data(), req.size(), 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a client-event lands in sp:inbound and is acked only after Redis has it") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("dev1", key);
+  auto c = env.Connect("dev1", key);
+  REQUIRE(c->Send(ClientEvent("c-1", "telemetry", "21.5C")));
+  auto ack = c->ReceiveType("ack", 5s);
+  REQUIRE(ack);
+  CHECK((*ack)["id"] == "c-1");
+  auto entries = env.redis.Command({"XRANGE", "sp:inbound", "-", "+"});
+  REQUIRE(entries->elements == 1);
+  std::string fields;
+  auto* body = entries->element[0]->element[1];
+  for (size_t i = 0; i < body->elements; ++i) fields += std::string(body->element[i]->str) + " ";
+  CHECK(fields.find("client dev1 id c-1") != std::string::npos);
+  CHECK(fields.find("type telemetry") != std::string::npos);
+  CHECK(fields.find("data 21.5C") != std::string::npos);
+}
+
+TEST_CASE(
+    "Redis down: the connection stays, client-events get a retryable error, delivery "
+    "resumes when Redis is back") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("d", key);
+  auto c = env.Connect("d", key);
+  env.redis.Restart();  // comes back empty: no AOF in this test
+  // While the server reconnects, the first client-event may meet a down link.
+  env.redis.Provision("d", key);
+  REQUIRE(c->Send(ClientEvent("c-2", "t", "x")));
+  auto reply = c->Receive(5s);
+  while (reply && (*reply)["type"] == "ping") reply = c->Receive(5s);
+  REQUIRE(reply);
+  if ((*reply)["type"] == "error") {
+    CHECK((*reply)["code"] == "unavailable");
+    CHECK((*reply)["retry"] == true);
+  } else {
+    CHECK((*reply)["type"] == "ack");
+  }
+  std::string id = env.redis.Xadd("d", "after", "restart");
+  auto m = c->ReceiveType("server-event", 10s);
+  REQUIRE(m);
+  CHECK((*m)["eventId"] == id);
+  CHECK_FALSE(c->Closed());
+}
+
+TEST_CASE("a client that stops answering pings is closed after the heartbeat timeout") {
+  Env env({"--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "400"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("hb", key);
+  auto silent = env.Connect("hb", key);
+  // Receive (and ignore) pings without answering.
+  auto ping = silent->Receive(2s);
+  REQUIRE(ping);
+  CHECK((*ping)["type"] == "ping");
+  CHECK(silent->WaitClosed(3s));
+}
+
+TEST_CASE("a client that answers pings stays connected") {
+  Env env({"--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "400"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("hb2", key);
+  auto c = env.Connect("hb2", key);
+  auto deadline = std::chrono::steady_clock::now() + 1500ms;
+  int pings = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = c->Receive(200ms);
+    if (m && (*m)["type"] == "ping") {
+      ++pings;
+      c->Send({{"type", "pong"}, {"ts", sp::proto::NowMs()}, {"echo", (*m)["ts"]}});
+    }
+  }
+  CHECK(pings >= 5);
+  CHECK_FALSE(c->Closed());
+}
+
+TEST_CASE("a new session for the same client replaces the old one and gets its unacked events") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("twin", key);
+  auto first = env.Connect("twin", key);
+  std::string id = env.redis.Xadd("twin", "t", "one");
+  auto m = first->ReceiveType("server-event", 5s);
+  REQUIRE(m);  // received, never acked
+  auto second = env.Connect("twin", key);
+  auto err = first->ReceiveType("error", 5s);
+  REQUIRE(err);
+  CHECK((*err)["code"] == "replaced");
+  CHECK(first->WaitClosed(3s));
+  auto again = second->ReceiveType("server-event", 5s);
+  REQUIRE(again);
+  CHECK((*again)["eventId"] == id);
+  CHECK((*again)["attempt"] == 2);
+}
+
+TEST_CASE("presence names the node while connected and disappears after") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("p1", key);
+  {
+    auto c = env.Connect("p1", key);
+    CHECK(env.Eventually([&] {
+      return env.redis.String({"HGET", "sp:{p1}:presence", "node"}) ==
+             "test-" + std::to_string(env.server.Port());
+    }));
+  }
+  CHECK(env.Eventually([&] { return env.redis.Integer({"EXISTS", "sp:{p1}:presence"}) == 0; }));
+  CHECK(env.redis.Integer({"EXISTS", "sp:node:test-" + std::to_string(env.server.Port())}) == 1);
+}
+
+TEST_CASE("usage counters are flushed to sp:{ID}:usage") {
+  Env env({"--usage-flush-ms", "100"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("u1", key);
+  auto c = env.Connect("u1", key);
+  for (int i = 0; i < 3; ++i) env.redis.Xadd("u1", "t", "x");
+  for (int i = 0; i < 3; ++i) {
+    auto m = c->ReceiveType("server-event", 5s);
+    REQUIRE(m);
+    c->Ack((*m)["eventId"]);
+  }
+  CHECK(env.Eventually([&] {
+    return env.redis.String({"HGET", "sp:{u1}:usage", "acked"}) == "3" &&
+           env.redis.String({"HGET", "sp:{u1}:usage", "delivered"}) == "3";
+  }));
+  CHECK(env.redis.String({"HGET", "sp:{u1}:usage", "connects"}) == "1");
+  CHECK(std::stoll(env.redis.String({"HGET", "sp:{u1}:usage", "bytes_out"})) > 0);
+}
+
+TEST_CASE("an ack for an unknown or foreign event acks nothing") {
+  Env env;
+  auto ka = sp::crypto::GenerateKeyPair();
+  auto kb = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("a", ka);
+  env.redis.Provision("b", kb);
+  auto a = env.Connect("a", ka);
+  auto b = env.Connect("b", kb);
+  std::string for_b = env.redis.Xadd("b", "t", "mine");
+  auto m = b->ReceiveType("server-event", 5s);
+  REQUIRE(m);
+  REQUIRE(a->Ack(for_b));  // a tries to ack b's event
+  auto err = a->ReceiveType("error", 5s);
+  REQUIRE(err);
+  CHECK((*err)["code"] == "unknown_event");
+  CHECK_FALSE(a->Closed());
+  auto pending = env.redis.Command({"XPENDING", "sp:{b}:events", "sealpost"});
+  CHECK(pending->element[0]->integer == 1);
+}
+
+TEST_CASE("over-long frames and message floods are refused with a clear error") {
+  Env env({"--max-frame-bytes", "1024", "--client-rate", "5"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("big", key);
+  SUBCASE("frame too large") {
+    WireClient raw;
+    REQUIRE(raw.Connect(env.server.Port()));
+    raw.SendRawFrame(std::string(5000, 'A'));
+    auto m = raw.Receive(3s);
+    REQUIRE(m);
+    CHECK((*m)["code"] == "frame_too_large");
+    CHECK(raw.WaitClosed(3s));
+  }
+  SUBCASE("rate limit") {
+    auto c = env.Connect("big", key);
+    for (int i = 0; i < 30; ++i) c->Send({{"type", "ping"}, {"ts", sp::proto::NowMs()}});
+    auto err = c->ReceiveType("error", 3s);
+    REQUIRE(err);
+    CHECK((*err)["code"] == "rate_limited");
+    CHECK(c->WaitClosed(3s));
+  }
+}
+
+TEST_CASE("a disabled client is refused") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("off", key);
+  env.redis.Command({"HSET", "sp:{off}:client", "disabled", "1"});
+  WireClient c;
+  REQUIRE(c.Connect(env.server.Port()));
+  CHECK(c.Handshake(env.server.PublicKey(), key, "off") == "client_disabled");
+}
+
+TEST_CASE("a silent socket is closed after the handshake timeout") {
+  Env env({"--handshake-timeout-ms", "300"});
+  WireClient c;
+  REQUIRE(c.Connect(env.server.Port()));
+  CHECK(c.WaitClosed(3s));
+}
+
+TEST_CASE("SIGTERM: goaway to clients, drain, exit 0") {
+  Env env({"--drain-timeout-ms", "500"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("g", key);
+  auto c = env.Connect("g", key);
+  kill(env.server.Proc().Pid(), SIGTERM);
+  auto goaway = c->ReceiveType("goaway", 5s);
+  REQUIRE(goaway);
+  CHECK((*goaway)["reason"] == "shutdown");
+  CHECK((*goaway)["reconnectMs"].get<int64_t>() >= 0);
+  CHECK(env.server.Proc().Wait(10s) == 0);
+}
+
+TEST_CASE("metrics are served in Prometheus text format") {
+  int metrics_port = FreePort();
+  Env env({"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("m", key);
+  auto c = env.Connect("m", key);
+  REQUIRE(WaitForPort(metrics_port, 5s));
+  std::string body = HttpGet(metrics_port, "/metrics");
+  CHECK(body.find("200 OK") != std::string::npos);
+  CHECK(body.find("sealpost_sessions 1") != std::string::npos);
+  CHECK(body.find("sealpost_redis_up 1") != std::string::npos);
+  CHECK(HttpGet(metrics_port, "/nope").find("404") != std::string::npos);
+}
+
+TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back to polling") {
+  // A Redis where CONFIG is renamed away, as on many managed services.
+  int port = FreePort();
+  std::string dir = MakeTempDir();
+  Process redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
+                 dir, "--save", "", "--rename-command", "CONFIG", ""},
+                dir + "/redis");
+  REQUIRE(WaitForPort(port, 5s));
+  REQUIRE(sp::crypto::InitCrypto());
+  auto server_key = sp::crypto::GenerateKeyPair();
+  REQUIRE(sp::crypto::WriteKeyFile(dir + "/s.key", server_key) == sp::crypto::KeyFileError::Ok);
+  int listen = FreePort();
+  Process server({BinDir() + "/sealpost-server", "--listen", "127.0.0.1:" + std::to_string(listen),
+                  "--redis", "redis://127.0.0.1:" + std::to_string(port), "--key-file",
+                  dir + "/s.key", "--env-file", "/dev/null", "--poll-interval-ms", "100"},
+                 dir + "/server");
+  REQUIRE(WaitForPort(listen, 5s));
+  REQUIRE(server.WaitForOutput("fallback=polling", 5s));
+  auto key = sp::crypto::GenerateKeyPair();
+  std::string cli = "redis-cli -p " + std::to_string(port) + " ";
+  REQUIRE(Run({"sh", "-c",
+               cli + "HSET 'sp:{poll}:client' pk '" + sp::crypto::PublicKeyBase64(key) +
+                   "' > /dev/null"}) == 0);
+  WireClient c;
+  REQUIRE(c.Connect(listen));
+  REQUIRE(c.Handshake(sp::crypto::PublicKeyBase64(server_key), key, "poll") == "");
+  std::this_thread::sleep_for(300ms);  // connected and idle: only polling can find the next one
+  REQUIRE(Run({"sh", "-c", cli + "XADD 'sp:{poll}:events' '*' type t data polled > /dev/null"}) ==
+          0);
+  auto m = c.ReceiveType("server-event", 5s);
+  REQUIRE(m);
+  CHECK((*m)["event"]["data"] == "polled");
+  server.Stop();
+  redis.Stop();
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
