@@ -65,7 +65,6 @@ void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* bu
 
 void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(stream->data);
-  self->hub_.read_buffer_busy_ = false;
   if (nread == 0) return;
   if (nread < 0) {
     self->Close(nread == UV_EOF ? "peer closed" : uv_strerror(static_cast<int>(nread)));
@@ -134,28 +133,47 @@ void Connection::OnTransportFrame(std::string_view frame) {
 
 // ---- Writing ----------------------------------------------------------------
 
+// Frames queue in a per-connection outbox that the hub flushes once per loop
+// iteration (Hub::OnCheck): a burst of events becomes one write system call.
+// The outbox exists only while it holds bytes.
+std::string* Connection::Outbox() {
+  if (!outbox_) {
+    outbox_ = std::make_unique<std::string>();
+    hub_.MarkForFlush(this);
+  }
+  return outbox_.get();
+}
+
 bool Connection::WriteFrame(std::string_view payload) {
   if (close_started_) return false;
+  proto::AppendFrame(payload, Outbox());
+  return true;
+}
+
+void Connection::Flush() {
+  if (!outbox_ || outbox_->empty() || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) {
+    outbox_.reset();
+    return;
+  }
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (uv_stream_get_write_queue_size(stream) > hub_.GetLimits().max_write_queue_bytes) {
+    outbox_.reset();
     Close("write queue over limit (slow reader)");
-    return false;
+    return;
   }
   auto* w = new WriteRequest;
-  w->bytes.reserve(payload.size() + 1);
-  proto::AppendFrame(payload, &w->bytes);
+  w->bytes = std::move(*outbox_);
+  outbox_.reset();
   w->req.data = w;
-  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
   if (session_) {
     hub_.Services().usage.Add(session_->client, services::Counter::BytesOut, w->bytes.size());
   }
+  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
   int rc = uv_write(&w->req, stream, &buf, 1, &Connection::OnWriteDone);
   if (rc != 0) {
     delete w;
     Close(uv_strerror(rc));
-    return false;
   }
-  return true;
 }
 
 void Connection::OnWriteDone(uv_write_t* req, int status) {
@@ -167,6 +185,7 @@ void Connection::OnWriteDone(uv_write_t* req, int status) {
   }
 }
 
+// Encrypts straight into the outbox: scratch ciphertext, base64 appended, 0x00.
 bool Connection::SendMessage(const std::string& json) {
   if (!has_transport_ || close_started_) return false;
   if (json.size() > crypto::Transport::MaxPlaintext()) return false;
@@ -176,10 +195,10 @@ bool Connection::SendMessage(const std::string& json) {
     Close("nonce exhausted");
     return false;
   }
-  std::string encoded;
-  encoded.reserve((cipher_len + 2) / 3 * 4 + 1);
-  crypto::Base64EncodeAppend({cipher, cipher_len}, &encoded);
-  return WriteFrame(encoded);
+  std::string* out = Outbox();
+  crypto::Base64EncodeAppend({cipher, cipher_len}, out);
+  out->push_back('\0');
+  return true;
 }
 
 // ---- Closing ----------------------------------------------------------------
@@ -201,6 +220,7 @@ void Connection::Fail(const CloseReason& reason) {
     SendMessage(json);
   else
     WriteFrame(json);
+  Flush();
   // Let the error reach the peer, then close: shutdown waits for the write.
   close_started_ = true;
   Finish();

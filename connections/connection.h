@@ -74,6 +74,8 @@ class Connection {
   // ---- Called by handlers and the hub -------------------------------------
   // Encrypts and writes one message (Active only). False if it could not be queued.
   bool SendMessage(const std::string& json);
+  // Writes everything queued since the last flush (one system call).
+  void Flush();
   // Sends an error (encrypted once a transport exists, else plaintext) and closes.
   void Fail(const CloseReason& reason);
   // Closes without a message (peer gone, shutdown).
@@ -104,6 +106,7 @@ class Connection {
   void OnHandshakeFrame(std::string_view frame);
   void OnTransportFrame(std::string_view frame);
   bool WriteFrame(std::string_view payload);
+  std::string* Outbox();
   void Finish();
 
   uv_tcp_t tcp_;
@@ -120,6 +123,7 @@ class Connection {
   crypto::Transport transport_;
   bool has_transport_ = false;
   std::unique_ptr<Session> session_;
+  std::unique_ptr<std::string> outbox_;  // frames not yet handed to the socket
   std::string peer_;
   friend class Hub;
 };

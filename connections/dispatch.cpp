@@ -30,7 +30,12 @@ void Dispatch(Hub& hub, Connection& conn, std::string_view json) {
     conn.Fail({proto::error_code::kBadMessage, error->ToString()});
     return;
   }
-  if (!TakeToken(hub, conn)) {
+  // Acks and pongs answer what the server sent (bounded by the window and the
+  // heartbeat), so only what the client initiates counts against its rate.
+  bool initiated =
+      std::holds_alternative<proto::ClientEvent>(std::get<proto::ClientMessage>(parsed)) ||
+      std::holds_alternative<proto::Ping>(std::get<proto::ClientMessage>(parsed));
+  if (initiated && !TakeToken(hub, conn)) {
     conn.Fail({proto::error_code::kRateLimited, "more than the allowed messages per second"});
     return;
   }

@@ -210,8 +210,15 @@ void Hub::OnTick(uv_timer_t* timer) {
   });
 }
 
+// After every poll phase: socket output first, then the batched Redis work.
 void Hub::OnCheck(uv_check_t* check) {
-  HubOf(check)->services_.events.Flush();
+  Hub* hub = HubOf(check);
+  std::vector<uint64_t> ids;
+  ids.swap(hub->to_flush_);
+  for (uint64_t id : ids) {
+    if (Connection* conn = hub->Find(id)) conn->Flush();
+  }
+  hub->services_.events.Flush();
 }
 
 void Hub::OnUsageTimer(uv_timer_t* timer) {

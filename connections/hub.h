@@ -63,6 +63,8 @@ class Hub {
   // Binds an authenticated client; an older local session is replaced.
   void BindClient(Connection* conn);
   void Forget(Connection* conn);          // from the close path
+  // Queues `conn` for the end-of-iteration flush of socket output.
+  void MarkForFlush(Connection* conn) { to_flush_.push_back(conn->Id()); }
   void FreeConnection(Connection* conn);  // from the close callback
 
   // ---- Delivery (delivery.cpp) -----------------------------------------------
@@ -116,7 +118,7 @@ class Hub {
   };
   std::unordered_map<std::string, IpBucket> ip_buckets_;
   std::unique_ptr<char[]> read_buffer_;
-  bool read_buffer_busy_ = false;
+  std::vector<uint64_t> to_flush_;  // connections with queued output
   std::vector<uint8_t> scratch_;
   HubStats stats_;
   bool shutting_down_ = false;
