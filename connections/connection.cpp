@@ -30,26 +30,31 @@ Connection::Connection(Hub& hub, uint64_t id, uint64_t now_ms)
 
 Connection::~Connection() = default;
 
-void Connection::Start() {
+// Computed when a log line needs it: keeping the text would cost every idle
+// connection 32 bytes or more.
+std::string Connection::Peer() const {
   sockaddr_storage addr{};
   int len = sizeof addr;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (addr.ss_family == AF_INET) {
-      auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-      uv_ip4_name(in, host, sizeof host);
-      port = ntohs(in->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-      auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-      uv_ip6_name(in6, host, sizeof host);
-      port = ntohs(in6->sin6_port);
-    }
-    peer_ = std::string(host) + ":" + std::to_string(port);
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    uv_ip4_name(in, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    uv_ip6_name(in6, host, sizeof host);
+    port = ntohs(in6->sin6_port);
   }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+void Connection::Start() {
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
-  log::Debug("conn.accepted", {{"conn", id_}, {"peer", peer_}});
+  if (log::Enabled(log::Level::Debug))
+    log::Debug("conn.accepted", {{"conn", id_}, {"peer", Peer()}});
   Reschedule();
 }
 
@@ -122,7 +127,7 @@ void Connection::OnTransportFrame(std::string_view frame) {
   }
   if (!transport_.Decrypt({cipher, cipher_len}, plain)) {
     // Tampered, replayed, reordered or dropped: the channel cannot continue.
-    log::Warn("conn.decrypt_failed", {{"conn", id_}, {"peer", peer_}});
+    log::Warn("conn.decrypt_failed", {{"conn", id_}, {"peer", Peer()}});
     Close("decrypt failed");
     return;
   }
@@ -207,7 +212,7 @@ void Connection::Fail(const CloseReason& reason) {
   if (close_started_) return;
   hub_.Stats().protocol_errors++;
   log::Info("conn.error", {{"conn", id_},
-                           {"peer", peer_},
+                           {"peer", Peer()},
                            {"client", session_ ? session_->client : std::string()},
                            {"code", reason.code},
                            {"reason", reason.message}});
@@ -245,7 +250,7 @@ void Connection::OnShutdown(uv_shutdown_t* req, int /*status*/) {
 void Connection::Close(std::string_view why) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
   log::Debug("conn.closed", {{"conn", id_},
-                             {"peer", peer_},
+                             {"peer", Peer()},
                              {"client", session_ ? session_->client : std::string()},
                              {"reason", why}});
   close_started_ = true;

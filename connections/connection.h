@@ -67,7 +67,7 @@ class Connection {
   uint64_t Id() const { return id_; }
   ConnState State() const { return state_; }
   Session* GetSession() { return session_.get(); }
-  const std::string& Peer() const { return peer_; }
+  std::string Peer() const;  // "ip:port", looked up on demand
 
   void Start();  // after uv_accept: starts reading and the handshake deadline
 
@@ -119,12 +119,10 @@ class Connection {
   uint64_t close_deadline_ms_ = 0;
   proto::FrameDecoder decoder_;
   std::unique_ptr<HandshakeResponder> handshake_;  // only until the handshake ends
-  std::string claimed_client_;                     // from message 3, until the registry confirms it
   crypto::Transport transport_;
   bool has_transport_ = false;
   std::unique_ptr<Session> session_;
   std::unique_ptr<std::string> outbox_;  // frames not yet handed to the socket
-  std::string peer_;
   friend class Hub;
 };
 

@@ -26,7 +26,9 @@ void Connection::OnHandshakeFrame(std::string_view frame) {
   has_transport_ = handshake_->TakeTransport(&transport_);
   handshake_.reset();
   state_ = ConnState::Authenticating;
-  claimed_client_ = step.client;
+  // The session exists from here on; it becomes active once the registry agrees.
+  session_ = std::make_unique<Session>();
+  session_->client = step.client;
   uint64_t id = id_;
   Hub* hub = &hub_;
   std::string remote_pk = std::move(step.remote_pk);
@@ -56,9 +58,6 @@ void Connection::OnClientLookup(bool key_matches, bool disabled) {
     Fail({proto::error_code::kClientDisabled, "client is disabled"});
     return;
   }
-  session_ = std::make_unique<Session>();
-  session_->client = std::move(claimed_client_);
-  claimed_client_.clear();
   state_ = ConnState::Active;
   hub_.BindClient(this);
   proto::Welcome welcome;
@@ -70,7 +69,7 @@ void Connection::OnClientLookup(bool key_matches, bool disabled) {
   welcome.max_frame_bytes = static_cast<int64_t>(hub_.GetLimits().max_frame_bytes);
   welcome.ts = proto::NowMs();
   SendMessage(proto::Serialize(welcome));
-  log::Info("session.started", {{"conn", id_}, {"peer", peer_}, {"client", session_->client}});
+  log::Info("session.started", {{"conn", id_}, {"peer", Peer()}, {"client", session_->client}});
   uint64_t now = hub_.NowMs();
   last_pong_ms = now;
   next_ping_ms = now + hub_.GetLimits().heartbeat_interval_ms;

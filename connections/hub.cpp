@@ -18,8 +18,10 @@ Hub* HubOf(T* handle) {
   return static_cast<Hub*>(handle->data);
 }
 
+// 56 random bits in 14 hex characters: unique enough to tell sessions of one
+// client apart, and short enough for std::string's inline buffer (no heap).
 std::string NewSessionId() {
-  uint8_t raw[12];
+  uint8_t raw[7];
   randombytes_buf(raw, sizeof raw);
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);

@@ -62,7 +62,7 @@ class Hub {
 
   // Binds an authenticated client; an older local session is replaced.
   void BindClient(Connection* conn);
-  void Forget(Connection* conn);          // from the close path
+  void Forget(Connection* conn);  // from the close path
   // Queues `conn` for the end-of-iteration flush of socket output.
   void MarkForFlush(Connection* conn) { to_flush_.push_back(conn->Id()); }
   void FreeConnection(Connection* conn);  // from the close callback
