@@ -1,5 +1,7 @@
 #include "tests/support/cluster.h"
 
+#include <doctest/doctest.h>
+
 #include <stdexcept>
 #include <thread>
 
@@ -76,7 +78,15 @@ Server::Server(Redis& redis, std::vector<std::string> extra_args)
 }
 
 Server::~Server() {
-  process_.Stop();
+  int code = process_.Stop();
+  // A sanitizer report from the server process fails the test that ran it.
+  std::string err = process_.Stderr();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (err.find(marker) != std::string::npos) {
+      FAIL_CHECK("sealpost-server reported a sanitizer error (exit " << code << "):\n" << err);
+      break;
+    }
+  }
   std::system(("rm -rf '" + dir_ + "'").c_str());
 }
 
@@ -102,6 +112,9 @@ void Server::Launch() {
 
 void Server::Restart() {
   process_.Stop();
+  std::string err = process_.Stderr();
+  if (err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos)
+    FAIL_CHECK("sealpost-server reported a sanitizer error:\n" << err);
   Launch();
 }
 
