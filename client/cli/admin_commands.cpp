@@ -179,8 +179,8 @@ int StatusOfClient(tools::RedisSync& redis, const State& s);
 int StatusOfNodes(tools::RedisSync& redis, const State& s);
 
 void AddAdminCommands(CLI::App& app, Commands* out) {
+  // One State per subcommand (see AddLiveCommands: environment defaults).
   auto s = std::make_shared<State>();
-
   CLI::App* provision = app.add_subcommand("provision", "Register a client id and its public key");
   provision->add_option("id", s->id, "Client id")->required();
   provision->add_option("--pk", s->pk, "Client public key (base64)");
@@ -189,6 +189,7 @@ void AddAdminCommands(CLI::App& app, Commands* out) {
   AddCommonFlags(provision, &s->common, kRedisFlags);
   out->emplace_back(provision, [s] { return Provision(*s); });
 
+  s = std::make_shared<State>();
   CLI::App* push = app.add_subcommand("push", "Add an event to a client's stream; prints its id");
   push->add_option("id", s->id, "Client id")->required();
   push->add_option("type", s->type, "Event type")->required();
@@ -197,16 +198,19 @@ void AddAdminCommands(CLI::App& app, Commands* out) {
   AddCommonFlags(push, &s->common, kRedisFlags);
   out->emplace_back(push, [s] { return Push(*s); });
 
+  s = std::make_shared<State>();
   CLI::App* dead = app.add_subcommand("dead", "List a client's dead letters, one JSON line each");
   dead->add_option("id", s->id, "Client id")->required();
   AddCommonFlags(dead, &s->common, kRedisFlags);
   out->emplace_back(dead, [s] { return Dead(*s); });
 
+  s = std::make_shared<State>();
   CLI::App* replay = app.add_subcommand("replay", "Move a client's dead letters back for delivery");
   replay->add_option("id", s->id, "Client id")->required();
   AddCommonFlags(replay, &s->common, kRedisFlags);
   out->emplace_back(replay, [s] { return Replay(*s); });
 
+  s = std::make_shared<State>();
   CLI::App* status = app.add_subcommand("status", "Show a client's state, or the nodes (JSON)");
   status->add_option("id", s->id, "Client id (omit for the list of nodes)");
   AddCommonFlags(status, &s->common, kRedisFlags);

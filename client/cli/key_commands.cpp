@@ -46,6 +46,7 @@ void AddKeyCommands(CLI::App& app, Commands* out) {
   keygen->add_flag("--force", s->force, "Replace an existing file");
   out->emplace_back(keygen, [s] { return Keygen(s->out, s->force); });
 
+  s = std::make_shared<State>();
   CLI::App* pubkey = app.add_subcommand("pubkey", "Print the public key of a key file");
   pubkey->add_option("--key", s->key, "Key file")->envname("SEALPOST_KEY");
   out->emplace_back(pubkey, [s] { return Pubkey(s->key); });

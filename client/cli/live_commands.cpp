@@ -258,12 +258,15 @@ CLI::App* AddLive(CLI::App& app, const char* name, const char* help, LiveFlags* 
 }  // namespace
 
 void AddLiveCommands(CLI::App& app, Commands* out) {
+  // One flag set per subcommand: CLI11 applies environment defaults to every
+  // subcommand's options, so shared storage would let one overwrite another.
   auto f = std::make_shared<LiveFlags>();
   CLI::App* listen =
       AddLive(app, "listen", "Print each event as a JSON line and acknowledge it", f.get());
   listen->add_option("--exit-after", f->exit_after, "Exit 0 once N events are printed and acked");
   out->emplace_back(listen, [f] { return Live(*f, Mode::Listen).Run(); });
 
+  f = std::make_shared<LiveFlags>();
   CLI::App* send = AddLive(app, "send", "Send a client-event; prints its id once stored", f.get());
   send->add_option("type", f->type, "Event type")->required();
   send->add_option("data", f->data, "Event data")->required();
@@ -271,6 +274,7 @@ void AddLiveCommands(CLI::App& app, Commands* out) {
   send->add_option("--count", f->count, "With --every: stop after N events are acknowledged");
   out->emplace_back(send, [f] { return Live(*f, Mode::Send).Run(); });
 
+  f = std::make_shared<LiveFlags>();
   CLI::App* shell = AddLive(app, "shell",
                             "Interactive: print events; each line '<type> <data>' is sent "
                             "('exit' or end of input quits)",
