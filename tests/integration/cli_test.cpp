@@ -1,0 +1,131 @@
+// The `sealpost` CLI driven as a user would: keygen, provision, listen,
+// send, and a server key that changed.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/cluster.h"
+
+using namespace sp::testkit;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+struct CliEnv {
+  CliEnv() : server(redis), dir(MakeTempDir()) { REQUIRE(sp::crypto::InitCrypto()); }
+  ~CliEnv() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  std::vector<std::string> Cmd(std::vector<std::string> args) {
+    args.insert(args.begin(), BinDir() + "/sealpost");
+    args.insert(args.end(), {"--redis", redis.Url()});
+    return args;
+  }
+  std::vector<std::string> Live(std::vector<std::string> args, const std::string& pk) {
+    args.insert(args.begin(), BinDir() + "/sealpost");
+    args.insert(args.end(),
+                {"--server", "127.0.0.1:" + std::to_string(server.Port()), "--server-pk", pk});
+    return args;
+  }
+  Redis redis;
+  Server server;
+  std::string dir;
+};
+
+}  // namespace
+
+TEST_CASE("keygen -> provision -> listen -> redis-cli XADD prints the event line") {
+  CliEnv env;
+  std::string pk;
+  std::string key = env.dir + "/c.key";
+  REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
+  pk = Trim(pk);
+  CHECK(pk.size() == 44);  // base64 of 32 bytes, the only line on stdout
+  std::string again;
+  REQUIRE(Run({BinDir() + "/sealpost", "pubkey", "--key", key}, &again) == 0);
+  CHECK(Trim(again) == pk);
+
+  REQUIRE(Run(env.Cmd({"provision", "101", "--pk", pk})) == 0);
+  Process listen(env.Live({"listen", "--id", "101", "--key", key, "--exit-after", "1"},
+                          env.server.PublicKey()),
+                 env.dir + "/listen");
+  REQUIRE(env.server.Proc().WaitForOutput("session.started", 10s));
+  REQUIRE(Run({"redis-cli", "-p", std::to_string(env.redis.Port()), "XADD", "sp:{101}:events", "*",
+               "type", "greeting", "data", "{\"hello\":\"world\"}"}) == 0);
+  REQUIRE(listen.Wait(10s) == 0);
+  auto line = nlohmann::json::parse(Trim(listen.Stdout()), nullptr, false);
+  REQUIRE(line.is_object());
+  CHECK(line["type"] == "greeting");
+  CHECK(line["data"] == "{\"hello\":\"world\"}");
+  CHECK(line.contains("eventId"));
+  CHECK(line.contains("ts"));
+}
+
+TEST_CASE("send stores a client-event in sp:inbound and exits 0 after the ack") {
+  CliEnv env;
+  std::string pk;
+  std::string key = env.dir + "/s.key";
+  REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
+  REQUIRE(Run(env.Cmd({"provision", "202", "--pk", Trim(pk)})) == 0);
+  std::string out, err;
+  int code = Run(
+      env.Live({"send", "--id", "202", "--key", key, "telemetry", "21.5C"}, env.server.PublicKey()),
+      &out, &err);
+  INFO(err);
+  REQUIRE(code == 0);
+  auto entries = env.redis.Command({"XRANGE", "sp:inbound", "-", "+"});
+  REQUIRE(entries->elements == 1);
+  std::string fields;
+  auto* body = entries->element[0]->element[1];
+  for (size_t i = 0; i < body->elements; ++i) fields += std::string(body->element[i]->str) + " ";
+  CHECK(fields.find("client 202") != std::string::npos);
+  CHECK(fields.find("type telemetry") != std::string::npos);
+  CHECK(fields.find("data 21.5C") != std::string::npos);
+}
+
+TEST_CASE("listen refuses a server whose key changed, with a clear message") {
+  CliEnv env;
+  std::string pk;
+  std::string key = env.dir + "/l.key";
+  REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
+  REQUIRE(Run(env.Cmd({"provision", "303", "--pk", Trim(pk)})) == 0);
+  auto other = sp::crypto::GenerateKeyPair();
+  std::string out, err;
+  int code = Run(env.Live({"listen", "--id", "303", "--key", key, "--timeout", "5"},
+                          sp::crypto::PublicKeyBase64(other)),
+                 &out, &err, 20s);
+  CHECK(code == 1);
+  CHECK(err.find("server key mismatch") != std::string::npos);
+  CHECK(out.empty());
+}
+
+TEST_CASE("listen with a known-servers file trusts the first key and refuses a changed one") {
+  CliEnv env;
+  std::string pk;
+  std::string key = env.dir + "/k.key";
+  std::string known = env.dir + "/known_servers";
+  REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
+  REQUIRE(Run(env.Cmd({"provision", "404", "--pk", Trim(pk)})) == 0);
+  std::string server = "127.0.0.1:" + std::to_string(env.server.Port());
+  std::string out, err;
+  // First use: records the key (no event needed: --timeout bounds the run).
+  Process first({BinDir() + "/sealpost", "listen", "--id", "404", "--key", key, "--server", server,
+                 "--known-servers", known, "--exit-after", "1"},
+                env.dir + "/first");
+  REQUIRE(env.server.Proc().WaitForOutput("session.started", 10s));
+  env.redis.Xadd("404", "t", "x");
+  REQUIRE(first.Wait(10s) == 0);
+  CHECK(ReadFile(known).find(env.server.PublicKey()) != std::string::npos);
+  // Same address, new server key: refused.
+  std::system(("rm -f '" + env.server.Dir() + "/server.key'").c_str());
+  env.server.Restart();
+  int code = Run({BinDir() + "/sealpost", "listen", "--id", "404", "--key", key, "--server", server,
+                  "--known-servers", known, "--timeout", "5"},
+                 &out, &err, 20s);
+  CHECK(code == 1);
+  CHECK(err.find("server key mismatch") != std::string::npos);
+}
