@@ -324,3 +324,26 @@ TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back 
   redis.Stop();
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST_CASE("one session per client across nodes: a session on node B closes the one on node A") {
+  Env env;
+  Server node_b(env.redis);
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("roamer", key);
+  auto on_a = env.Connect("roamer", key);
+  std::string id = env.redis.Xadd("roamer", "t", "unacked");
+  REQUIRE(on_a->ReceiveType("server-event", 5s));
+  WireClient on_b;
+  REQUIRE(on_b.Connect(node_b.Port()));
+  REQUIRE(on_b.Handshake(node_b.PublicKey(), key, "roamer") == "");
+  auto err = on_a->ReceiveType("error", 5s);
+  REQUIRE(err);
+  CHECK((*err)["code"] == "replaced");
+  auto again = on_b.ReceiveType("server-event", 5s);
+  REQUIRE(again);
+  CHECK((*again)["eventId"] == id);
+  CHECK(env.Eventually([&] {
+    return env.redis.String({"HGET", "sp:{roamer}:presence", "node"}) ==
+           "test-" + std::to_string(node_b.Port());
+  }));
+}
