@@ -103,7 +103,7 @@ METRICS = {
                  "private_kb", "rss_kb"],
     "idle_100k": ["connected", "live", "bytes_per_connection", "handshakes_per_s", "private_kb",
                   "rss_kb", "errors"],
-    "storm": ["storm_seconds", "connected_seconds", "acked_seconds", "lost", "duplicates", "expected",
+    "storm": ["server_alive_after", "storm_seconds", "connected_seconds", "acked_seconds", "lost", "duplicates", "expected",
               "initial.handshakes_per_s"],
     "mosquitto_idle": ["bytes_per_connection", "rss_bytes_per_connection", "idle_cpu_percent",
                        "connected"],
@@ -336,7 +336,7 @@ def cmd_plots(latest, workdir, outdir):
         gnuplot(term + "set output '%s/latency_cdf.png'\nset logscale x\nset grid\n"
                 "set xlabel 'latency from XADD/PUBLISH to receipt (us, log)'\n"
                 "set ylabel 'fraction of events'\nset key bottom right\nset yrange [0:1.01]\n"
-                "set title 'Latency CDF (1000 sealpost clients / 100 MQTT/JetStream subscribers)'\n"
+                "set title 'Latency CDF (100 sealpost clients / 100 MQTT subscribers)'\n"
                 "plot %s\n" % (outdir, ", ".join(curves)))
 
     # 2. Throughput against client count
@@ -529,8 +529,8 @@ def cmd_docs(latest, out_md):
     L.append("## Latency\n")
     L.append("From the XADD (or PUBLISH) to the client's receipt, at a fixed offered rate. Each "
              "event carries its *scheduled* send time, so a stalled producer cannot hide latency "
-             "(no coordinated omission). sealpost: 1,000 clients, AOF everysec; the second rate "
-             "is 50% of the measured 1,000-client AOF maximum. Mosquitto: 100 subscribers.\n")
+             "(no coordinated omission). sealpost: 100 clients, AOF everysec; the second rate "
+             "is 50% of the measured 100-client AOF maximum. Mosquitto: 100 subscribers.\n")
     L += ["| measurement | p50 (us) | p99 (us) | p99 range | p99.9 (us) | runs | command |",
           "|---|---|---|---|---|---|---|"]
     for scen, label in [("latency_fixed", "sealpost"), ("latency_half", "sealpost"),
