@@ -35,8 +35,9 @@ class Live {
   void OnSendAck(const std::string& id);
   void OnError(const ClientError& error);
   void OnLine(const std::string& line);
+  void OnInputEnd();
   void SendOne();
-  void ArmDeadline();
+  void ArmDeadline(uint64_t ms = 0);
   void Finish(int code, std::string_view message = {});
   template <class Handle>
   void CloseHandle(Handle* h) {
@@ -140,8 +141,7 @@ void Live::OnLine(const std::string& line) {
   if (start == std::string::npos) return;
   std::string text = line.substr(start);
   if (text == "exit" || text == "quit") {
-    stdin_->Close();
-    Finish(0);
+    OnInputEnd();
     return;
   }
   size_t space = text.find_first_of(" \t");
@@ -170,15 +170,28 @@ void Live::SendOne() {
   if (flags_.count != 0 && queued_ >= flags_.count) uv_timer_stop(&every_);
 }
 
-void Live::ArmDeadline() {
-  if (timeout_ms_ == 0 || finished_) return;
+// End of input or "exit": what was typed is still sent; quit once the server
+// has acknowledged all of it (or the wait runs out).
+void Live::OnInputEnd() {
+  if (input_done_) return;
+  input_done_ = true;
+  stdin_->Close();
+  if (!client_ || client_->PendingSends() == 0)
+    Finish(0);
+  else
+    ArmDeadline(timeout_ms_ ? timeout_ms_ : 10000);
+}
+
+void Live::ArmDeadline(uint64_t ms) {
+  if (ms == 0) ms = timeout_ms_;
+  if (ms == 0 || finished_) return;
   uv_timer_start(
       &deadline_,
       [](uv_timer_t* t) {
         auto* self = static_cast<Live*>(t->data);
         self->Finish(1, self->last_refused_ ? "connection refused" : "timed out");
       },
-      timeout_ms_, 0);
+      ms, 0);
 }
 
 // Ends the run: closes the client and every handle, so uv_run returns.
@@ -230,14 +243,7 @@ int Live::Run() {
     }
   } else if (mode_ == Mode::Shell) {
     stdin_ = std::make_unique<StdinLines>(
-        loop_, [this](const std::string& line) { OnLine(line); },
-        [this] {
-          input_done_ = true;
-          if (!client_ || client_->PendingSends() == 0)
-            Finish(0);
-          else
-            ArmDeadline();  // bounded wait for the last acks
-        });
+        loop_, [this](const std::string& line) { OnLine(line); }, [this] { OnInputEnd(); });
     if (!stdin_->Start(&error)) Finish(1, error);
   }
   uv_run(loop_, UV_RUN_DEFAULT);
