@@ -43,8 +43,10 @@ class Worker {
   // "SetA-Two" -> 2 time stamps then END; anything not in the table -> EMPTY.
   void Timestamps(const Inbound& in) {
     static const std::map<std::string, std::map<std::string, int>> kTable = {
-        {"SetA", {{"One", 1}, {"Two", 2}}},   {"SetB", {{"Three", 3}, {"Four", 4}}},
-        {"SetC", {{"Five", 5}, {"Six", 6}}},  {"SetD", {{"Seven", 7}, {"Eight", 8}}},
+        {"SetA", {{"One", 1}, {"Two", 2}}},
+        {"SetB", {{"Three", 3}, {"Four", 4}}},
+        {"SetC", {{"Five", 5}, {"Six", 6}}},
+        {"SetD", {{"Seven", 7}, {"Eight", 8}}},
         {"SetE", {{"Nine", 9}, {"Ten", 10}}}};
     std::string query = Field(in, "data");
     size_t dash = query.find('-');
@@ -94,7 +96,8 @@ class Worker {
         Push(in.client, "error", "user not found");
         return;
       }
-      Push(to->second, "private", name + ": " + (space == std::string::npos ? "" : data.substr(space + 1)));
+      Push(to->second, "private",
+           name + ": " + (space == std::string::npos ? "" : data.substr(space + 1)));
     } else if (type == "leave") {
       Broadcast("notice", name + " left");
       clients_by_name_.erase(name);
@@ -168,15 +171,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string stream = prefix + "inbound";
-  redis.Command({"XGROUP", "CREATE", stream, "examples", "$", "MKSTREAM"});  // BUSYGROUP is fine
+  // From 0: client-events sent before the first worker started are handled too.
+  redis.Command({"XGROUP", "CREATE", stream, "examples", "0", "MKSTREAM"});  // BUSYGROUP is fine
   Worker worker(redis, prefix);
   auto start = std::chrono::steady_clock::now();
-  while (duration <= 0 || std::chrono::steady_clock::now() - start <
-                              std::chrono::duration<double>(duration)) {
+  while (duration <= 0 ||
+         std::chrono::steady_clock::now() - start < std::chrono::duration<double>(duration)) {
     for (const Inbound& in : ReadBatch(redis, stream)) {
-      if (mode == "echo") worker.Echo(in);
-      else if (mode == "timestamps") worker.Timestamps(in);
-      else worker.Chat(in);
+      if (mode == "echo")
+        worker.Echo(in);
+      else if (mode == "timestamps")
+        worker.Timestamps(in);
+      else
+        worker.Chat(in);
       redis.Command({"XACK", stream, "examples", in.entry_id});
     }
   }
