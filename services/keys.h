@@ -26,6 +26,8 @@ class Keys {
   std::string Inbound() const { return prefix_ + "inbound"; }
   std::string Nodes() const { return prefix_ + "nodes"; }
   std::string Node(std::string_view node) const { return prefix_ + "node:" + std::string(node); }
+  // The clients a node holds (client -> since); expires with the node.
+  std::string NodeClients(std::string_view node) const { return Node(node) + ":clients"; }
   std::string NodeUsage(std::string_view node) const {
     return prefix_ + "usage:node:" + std::string(node);
   }

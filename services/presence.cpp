@@ -48,12 +48,15 @@ void Presence::SessionStarted(const std::string& client, const std::string& sess
   std::string since = std::to_string(since_ms);
   commands_.Command(
       {"HSET", keys_.Presence(client), "node", node_, "session", session, "since", since});
+  commands_.Command({"HSET", keys_.NodeClients(node_), client, since});
+  commands_.Command({"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_)});
   commands_.Command({"PUBLISH", keys_.ControlChannel(),
                      "session " + client + " " + node_ + " " + session + " " + since});
 }
 
 void Presence::SessionEnded(const std::string& client, const std::string& session) {
   commands_.Command({"EVAL", kEndScript, "1", keys_.Presence(client), session});
+  commands_.Command({"HDEL", keys_.NodeClients(node_), client});
 }
 
 void Presence::Beat(const NodeInfo& info) {
@@ -66,11 +69,13 @@ void Presence::Beat(const NodeInfo& info) {
   commands_.Command({"HSET", key, "listen", info.listen, "started", started, "beat", now,
                      "connections", conns, "sessions", sessions});
   commands_.Command({"PEXPIRE", key, ttl});
+  // If this node dies, its client list expires with it: nothing stale remains.
+  commands_.Command({"PEXPIRE", keys_.NodeClients(node_), ttl});
   commands_.Command({"SADD", keys_.Nodes(), node_});
 }
 
 void Presence::NodeStopping() {
-  commands_.Command({"DEL", keys_.Node(node_)});
+  commands_.Command({"DEL", keys_.Node(node_), keys_.NodeClients(node_)});
   commands_.Command({"SREM", keys_.Nodes(), node_});
 }
 

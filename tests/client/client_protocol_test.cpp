@@ -1,0 +1,259 @@
+// The client library against a scripted server (fake_server.h): delivery and
+// acks, duplicate suppression, ping, client-events, refusals and reconnects.
+#include <doctest/doctest.h>
+
+#include "client/sealpost_client.h"
+#include "tests/client/fake_server.h"
+
+using sealpost::test::FakeServer;
+using sealpost::test::RunUntil;
+using json = nlohmann::json;
+
+namespace {
+
+// Declared first in each test so it is destroyed last, after every handle
+// on it was closed by the client and the server.
+struct TestLoop {
+  uv_loop_t loop;
+  TestLoop() {
+    REQUIRE(sp::crypto::InitCrypto());
+    uv_loop_init(&loop);
+  }
+  ~TestLoop() {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+  }
+};
+
+struct Recorder {
+  int connected = 0;
+  std::vector<sealpost::Event> events;
+  std::vector<std::string> acks;
+  std::vector<sealpost::ClientError> errors;
+  std::vector<std::string> disconnects;
+
+  sealpost::ClientCallbacks Callbacks() {
+    sealpost::ClientCallbacks cb;
+    cb.on_connected = [this](const sealpost::Welcome&) { connected++; };
+    cb.on_event = [this](const sealpost::Event& e) { events.push_back(e); };
+    cb.on_event_ack = [this](const std::string& id) { acks.push_back(id); };
+    cb.on_error = [this](const sealpost::ClientError& e) { errors.push_back(e); };
+    cb.on_disconnected = [this](const std::string& r) { disconnects.push_back(r); };
+    return cb;
+  }
+};
+
+sealpost::ClientOptions Options(const FakeServer& server, std::string pk = {}) {
+  sealpost::ClientOptions o;
+  o.server = server.Address();
+  o.server_public_key = pk.empty() ? server.PublicKey() : pk;
+  o.client_id = "c1";
+  o.key = std::make_shared<sp::crypto::KeyPair>(sp::crypto::GenerateKeyPair());
+  o.backoff_min_ms = 20;
+  o.backoff_max_ms = 40;
+  return o;
+}
+
+json ServerEvent(const std::string& id, const std::string& data) {
+  return {{"type", "server-event"}, {"ts", 5}, {"eventId", id}, {"attempt", 1},
+          {"event", {{"type", "t"}, {"data", data}}}};
+}
+
+size_t Count(const std::vector<json>& messages, const std::string& type) {
+  size_t n = 0;
+  for (const json& m : messages) n += m["type"] == type;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("client: handshake, welcome, then events are delivered once and acked each time") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  CHECK(server.client_id == "c1");
+  server.Send(ServerEvent("10-1", "a"));
+  server.Send(ServerEvent("10-1", "a"));  // a redelivery: its first ack "was lost"
+  server.Send(ServerEvent("10-2", "b"));
+  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "ack") == 3; }, 5000));
+  REQUIRE(rec.events.size() == 2);
+  CHECK(rec.events[0].event_id == "10-1");
+  CHECK(rec.events[0].Get("data") == "a");
+  CHECK(rec.events[1].Get("data") == "b");
+  CHECK(server.received[0]["eventId"] == "10-1");
+  CHECK(server.received[1]["eventId"] == "10-1");
+  CHECK(client->Stats().duplicates == 1);
+  CHECK_FALSE(server.frame_before_welcome);
+}
+
+TEST_CASE("client: waits for welcome before sending anything after message 3") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  server.on_authenticated = [](FakeServer&) {};  // the registry is "slow"
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(client->SendEvent("t", "queued early"));
+  RunUntil(&t.loop, [] { return false; }, 200);
+  CHECK(server.received.empty());
+  CHECK_FALSE(server.frame_before_welcome);
+  server.Welcome();
+  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "client-event") == 1; }, 5000));
+}
+
+TEST_CASE("client: answers ping with pong echoing its ts") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  server.Send({{"type", "ping"}, {"ts", 12345}});
+  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "pong") == 1; }, 5000));
+  CHECK(server.received.back()["echo"] == 12345);
+}
+
+TEST_CASE("client: a client-event is kept until acked, resent after retryable errors") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  int seen = 0;
+  server.on_message = [&](FakeServer& s, const json& m) {
+    if (m["type"] != "client-event") return;
+    // First try: Redis is "down"; the second is stored and acknowledged.
+    if (++seen == 1) {
+      s.Send({{"type", "error"}, {"ts", 1}, {"code", "unavailable"}, {"message", "later"},
+              {"retry", true}, {"id", m["id"]}});
+    } else {
+      s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
+    }
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  auto sent = client->SendEvent("reading", "21.5", {{"unit", "C"}});
+  REQUIRE(sent);
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.acks.size() == 1; }, 5000));
+  CHECK(rec.acks[0] == sent.id);
+  CHECK(seen == 2);
+  CHECK(client->PendingSends() == 0);
+  json event = server.received.back()["event"];
+  CHECK(event["type"] == "reading");
+  CHECK(event["unit"] == "C");
+}
+
+TEST_CASE("client: a non-retryable refusal of a client-event is reported, not resent") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  server.on_message = [](FakeServer& s, const json& m) {
+    if (m["type"] == "client-event")
+      s.Send({{"type", "error"}, {"ts", 1}, {"code", "event_too_large"}, {"message", "no"},
+              {"retry", false}, {"id", m["id"]}});
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  auto sent = client->SendEvent("t", "d");
+  REQUIRE(RunUntil(&t.loop, [&] { return !rec.errors.empty(); }, 5000));
+  CHECK(rec.errors[0].id == sent.id);
+  CHECK(rec.errors[0].code == "event_too_large");
+  CHECK_FALSE(rec.errors[0].fatal);
+  CHECK(client->PendingSends() == 0);
+}
+
+TEST_CASE("client: the send queue is bounded") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  sealpost::ClientOptions o = Options(server);
+  o.send_queue_limit = 2;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, rec.Callbacks());
+  CHECK(client->SendEvent("t", "1"));
+  CHECK(client->SendEvent("t", "2"));
+  auto third = client->SendEvent("t", "3");
+  CHECK_FALSE(third);
+  CHECK(third.error.find("queue full") != std::string::npos);
+}
+
+TEST_CASE("client: a server with another key is refused for good") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  std::string other = sp::crypto::PublicKeyBase64(sp::crypto::GenerateKeyPair());
+  auto client =
+      std::make_unique<sealpost::Client>(&t.loop, Options(server, other), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(&t.loop, [&] { return !rec.errors.empty(); }, 5000));
+  CHECK(rec.errors[0].code == "server_key_mismatch");
+  CHECK(rec.errors[0].fatal);
+  RunUntil(&t.loop, [] { return false; }, 200);  // no reconnect follows
+  CHECK(server.connections == 1);
+  CHECK(rec.connected == 0);
+}
+
+TEST_CASE("client: unknown_client stops reconnecting; unavailable is retried") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  std::string code = "unavailable";
+  server.on_authenticated = [&](FakeServer& s) {
+    s.Send({{"type", "error"}, {"ts", 1}, {"code", code}, {"message", "x"}, {"retry", false}});
+    s.Drop();
+    code = "unknown_client";  // the next attempt is refused for good
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.errors.size() == 2; }, 5000));
+  CHECK(rec.errors[0].code == "unavailable");
+  CHECK_FALSE(rec.errors[0].fatal);
+  CHECK(rec.errors[1].code == "unknown_client");
+  CHECK(rec.errors[1].fatal);
+  RunUntil(&t.loop, [] { return false; }, 200);
+  CHECK(server.connections == 2);
+}
+
+TEST_CASE("client: reconnects after a drop and resends unacknowledged client-events") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  server.on_message = [](FakeServer& s, const json& m) {
+    if (m["type"] != "client-event") return;
+    if (s.connections == 1) s.Drop();  // lost before the ack
+    else s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  auto sent = client->SendEvent("t", "d");
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.acks.size() == 1; }, 5000));
+  CHECK(server.connections == 2);
+  CHECK(rec.connected == 2);
+  CHECK(rec.disconnects.size() == 1);
+  CHECK(Count(server.received, "client-event") == 2);
+  CHECK(rec.acks[0] == sent.id);
+}
+
+TEST_CASE("client: goaway delays the reconnect by the server's reconnectMs") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  server.Send({{"type", "goaway"}, {"ts", 1}, {"reason", "shutdown"}, {"reconnectMs", 300}});
+  RunUntil(&t.loop, [] { return false; }, 50);
+  uint64_t dropped_at = uv_now(&t.loop);
+  server.Drop();
+  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 2; }, 5000));
+  CHECK(server.accepted_at.back() - dropped_at >= 250);
+}
