@@ -55,7 +55,10 @@ sealpost::ClientOptions Options(const FakeServer& server, std::string pk = {}) {
 }
 
 json ServerEvent(const std::string& id, const std::string& data) {
-  return {{"type", "server-event"}, {"ts", 5}, {"eventId", id}, {"attempt", 1},
+  return {{"type", "server-event"},
+          {"ts", 5},
+          {"eventId", id},
+          {"attempt", 1},
           {"event", {{"type", "t"}, {"data", data}}}};
 }
 
@@ -74,12 +77,14 @@ TEST_CASE("client: handshake, welcome, then events are delivered once and acked 
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
   CHECK(server.client_id == "c1");
   server.Send(ServerEvent("10-1", "a"));
   server.Send(ServerEvent("10-1", "a"));  // a redelivery: its first ack "was lost"
   server.Send(ServerEvent("10-2", "b"));
-  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "ack") == 3; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return Count(server.received, "ack") == 3; }, 5000));
   REQUIRE(rec.events.size() == 2);
   CHECK(rec.events[0].event_id == "10-1");
   CHECK(rec.events[0].Get("data") == "a");
@@ -99,11 +104,13 @@ TEST_CASE("client: waits for welcome before sending anything after message 3") {
   std::string error;
   REQUIRE(client->Start(&error));
   REQUIRE(client->SendEvent("t", "queued early"));
-  RunUntil(&t.loop, [] { return false; }, 200);
+  RunUntil(
+      &t.loop, [] { return false; }, 200);
   CHECK(server.received.empty());
   CHECK_FALSE(server.frame_before_welcome);
   server.Welcome();
-  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "client-event") == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return Count(server.received, "client-event") == 1; }, 5000));
 }
 
 TEST_CASE("client: answers ping with pong echoing its ts") {
@@ -113,9 +120,11 @@ TEST_CASE("client: answers ping with pong echoing its ts") {
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
   server.Send({{"type", "ping"}, {"ts", 12345}});
-  REQUIRE(RunUntil(&t.loop, [&] { return Count(server.received, "pong") == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return Count(server.received, "pong") == 1; }, 5000));
   CHECK(server.received.back()["echo"] == 12345);
 }
 
@@ -127,8 +136,12 @@ TEST_CASE("client: a client-event is kept until acked, resent after retryable er
     if (m["type"] != "client-event") return;
     // First try: Redis is "down"; the second is stored and acknowledged.
     if (++seen == 1) {
-      s.Send({{"type", "error"}, {"ts", 1}, {"code", "unavailable"}, {"message", "later"},
-              {"retry", true}, {"id", m["id"]}});
+      s.Send({{"type", "error"},
+              {"ts", 1},
+              {"code", "unavailable"},
+              {"message", "later"},
+              {"retry", true},
+              {"id", m["id"]}});
     } else {
       s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
     }
@@ -139,7 +152,8 @@ TEST_CASE("client: a client-event is kept until acked, resent after retryable er
   REQUIRE(client->Start(&error));
   auto sent = client->SendEvent("reading", "21.5", {{"unit", "C"}});
   REQUIRE(sent);
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.acks.size() == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.acks.size() == 1; }, 5000));
   CHECK(rec.acks[0] == sent.id);
   CHECK(seen == 2);
   CHECK(client->PendingSends() == 0);
@@ -153,15 +167,20 @@ TEST_CASE("client: a non-retryable refusal of a client-event is reported, not re
   FakeServer server(&t.loop);
   server.on_message = [](FakeServer& s, const json& m) {
     if (m["type"] == "client-event")
-      s.Send({{"type", "error"}, {"ts", 1}, {"code", "event_too_large"}, {"message", "no"},
-              {"retry", false}, {"id", m["id"]}});
+      s.Send({{"type", "error"},
+              {"ts", 1},
+              {"code", "event_too_large"},
+              {"message", "no"},
+              {"retry", false},
+              {"id", m["id"]}});
   };
   Recorder rec;
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
   auto sent = client->SendEvent("t", "d");
-  REQUIRE(RunUntil(&t.loop, [&] { return !rec.errors.empty(); }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return !rec.errors.empty(); }, 5000));
   CHECK(rec.errors[0].id == sent.id);
   CHECK(rec.errors[0].code == "event_too_large");
   CHECK_FALSE(rec.errors[0].fatal);
@@ -191,10 +210,12 @@ TEST_CASE("client: a server with another key is refused for good") {
       std::make_unique<sealpost::Client>(&t.loop, Options(server, other), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
-  REQUIRE(RunUntil(&t.loop, [&] { return !rec.errors.empty(); }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return !rec.errors.empty(); }, 5000));
   CHECK(rec.errors[0].code == "server_key_mismatch");
   CHECK(rec.errors[0].fatal);
-  RunUntil(&t.loop, [] { return false; }, 200);  // no reconnect follows
+  RunUntil(
+      &t.loop, [] { return false; }, 200);  // no reconnect follows
   CHECK(server.connections == 1);
   CHECK(rec.connected == 0);
 }
@@ -212,12 +233,14 @@ TEST_CASE("client: unknown_client stops reconnecting; unavailable is retried") {
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.errors.size() == 2; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.errors.size() == 2; }, 5000));
   CHECK(rec.errors[0].code == "unavailable");
   CHECK_FALSE(rec.errors[0].fatal);
   CHECK(rec.errors[1].code == "unknown_client");
   CHECK(rec.errors[1].fatal);
-  RunUntil(&t.loop, [] { return false; }, 200);
+  RunUntil(
+      &t.loop, [] { return false; }, 200);
   CHECK(server.connections == 2);
 }
 
@@ -226,15 +249,18 @@ TEST_CASE("client: reconnects after a drop and resends unacknowledged client-eve
   FakeServer server(&t.loop);
   server.on_message = [](FakeServer& s, const json& m) {
     if (m["type"] != "client-event") return;
-    if (s.connections == 1) s.Drop();  // lost before the ack
-    else s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
+    if (s.connections == 1)
+      s.Drop();  // lost before the ack
+    else
+      s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
   };
   Recorder rec;
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
   auto sent = client->SendEvent("t", "d");
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.acks.size() == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.acks.size() == 1; }, 5000));
   CHECK(server.connections == 2);
   CHECK(rec.connected == 2);
   CHECK(rec.disconnects.size() == 1);
@@ -249,11 +275,14 @@ TEST_CASE("client: goaway delays the reconnect by the server's reconnectMs") {
   auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
   std::string error;
   REQUIRE(client->Start(&error));
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 1; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
   server.Send({{"type", "goaway"}, {"ts", 1}, {"reason", "shutdown"}, {"reconnectMs", 300}});
-  RunUntil(&t.loop, [] { return false; }, 50);
+  RunUntil(
+      &t.loop, [] { return false; }, 50);
   uint64_t dropped_at = uv_now(&t.loop);
   server.Drop();
-  REQUIRE(RunUntil(&t.loop, [&] { return rec.connected == 2; }, 5000));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 2; }, 5000));
   CHECK(server.accepted_at.back() - dropped_at >= 250);
 }

@@ -45,16 +45,21 @@ class FakeServer {
   // Each decrypted client message.
   std::function<void(FakeServer&, const nlohmann::json&)> on_message;
 
-  std::string client_id;             // from message 3 of the latest connection
-  int connections = 0;               // accepted so far
-  std::vector<uint64_t> accepted_at; // loop time of each accept
+  std::string client_id;              // from message 3 of the latest connection
+  int connections = 0;                // accepted so far
+  std::vector<uint64_t> accepted_at;  // loop time of each accept
   std::vector<nlohmann::json> received;
   bool frame_before_welcome = false;
 
   void Welcome() {
     welcomed_ = true;
-    Send({{"type", "welcome"}, {"ts", 1}, {"client", client_id}, {"node", "fake"},
-          {"session", "s" + std::to_string(connections)}, {"heartbeatMs", 5000}, {"window", 64},
+    Send({{"type", "welcome"},
+          {"ts", 1},
+          {"client", client_id},
+          {"node", "fake"},
+          {"session", "s" + std::to_string(connections)},
+          {"heartbeatMs", 5000},
+          {"window", 64},
           {"maxFrameBytes", sp::proto::kDefaultMaxFrameBytes}});
   }
 
@@ -73,9 +78,8 @@ class FakeServer {
   // Closes the current client connection (the listener stays).
   void Drop() {
     if (!conn_) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(conn_), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(conn_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     conn_ = nullptr;
   }
 
@@ -157,8 +161,9 @@ class FakeServer {
       sp::crypto::Bytes reply;
       REQUIRE(handshake_->WriteMessage({}, &reply) == sp::crypto::noise::Status::Ok);
       step_ = 1;
-      Write(nlohmann::json{{"type", "handshake"}, {"ts", 1}, {"msg", sp::crypto::Base64Encode(reply)}}
-                .dump());
+      Write(
+          nlohmann::json{{"type", "handshake"}, {"ts", 1}, {"msg", sp::crypto::Base64Encode(reply)}}
+              .dump());
       return;
     }
     REQUIRE(handshake_->ReadMessage(msg, &payload) == sp::crypto::noise::Status::Ok);
@@ -200,7 +205,8 @@ class FakeServer {
 inline bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, uint64_t timeout_ms) {
   uv_timer_t tick;
   uv_timer_init(loop, &tick);
-  uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);  // keeps the loop turning
+  uv_timer_start(
+      &tick, [](uv_timer_t*) {}, 5, 5);  // keeps the loop turning
   uint64_t until = uv_now(loop) + timeout_ms;
   while (!done() && uv_now(loop) < until) uv_run(loop, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
