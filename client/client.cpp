@@ -155,9 +155,11 @@ bool Client::Impl::Start(std::string* error) {
     }
     have_bind_ = true;
   }
-  uv_timer_init(loop_, &timer_);
-  timer_.data = this;
-  timer_init_ = true;
+  if (!timer_init_) {  // a restart after Stop() reuses the timer
+    uv_timer_init(loop_, &timer_);
+    timer_.data = this;
+    timer_init_ = true;
+  }
   started_ = true;
   BeginAttempt();
   return true;
