@@ -215,8 +215,9 @@ void Hub::OnNewEvents(const std::string& client) {
 }
 
 void Hub::ReloadAll() {
-  for (auto& [client, id] : clients_) {
-    Connection* conn = Find(id);
+  for (const std::string& client : ClientIds()) {
+    auto it = clients_.find(client);
+    Connection* conn = it == clients_.end() ? nullptr : Find(it->second);
     if (conn == nullptr || conn->GetSession() == nullptr) continue;
     // Redis may have lost recent acks (AOF everysec): re-claim the pending
     // list; entries already in flight are recognised and skipped.

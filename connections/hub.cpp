@@ -71,7 +71,7 @@ void Hub::Start() {
   });
   // Notifications published while the subscriber was away are lost: read all.
   services_.subscriber.OnUp([this] {
-    for (auto& [client, id] : clients_) OnNewEvents(client);
+    for (const std::string& client : ClientIds()) OnNewEvents(client);
   });
 }
 
@@ -196,6 +196,14 @@ void Hub::FreeConnection(Connection* conn) {
   delete conn;
 }
 
+// A copy: delivering may close a connection, which erases from clients_.
+std::vector<std::string> Hub::ClientIds() const {
+  std::vector<std::string> ids;
+  ids.reserve(clients_.size());
+  for (const auto& [client, id] : clients_) ids.push_back(client);
+  return ids;
+}
+
 uint64_t Hub::InflightTotal() const {
   uint64_t n = 0;
   for (const auto& [id, conn] : conns_)
@@ -246,7 +254,7 @@ void Hub::Beat() {
 void Hub::OnPollTimer(uv_timer_t* timer) {
   Hub* hub = HubOf(timer);
   if (hub->services_.notifier.NotificationsEnabled()) return;
-  for (auto& [client, id] : hub->clients_) hub->OnNewEvents(client);
+  for (const std::string& client : hub->ClientIds()) hub->OnNewEvents(client);
 }
 
 // ---- Shutdown ----------------------------------------------------------------

@@ -78,6 +78,7 @@ class Hub {
   size_t ConnectionCount() const { return conns_.size(); }
   size_t SessionCount() const { return clients_.size(); }
   uint64_t InflightTotal() const;
+  std::vector<std::string> ClientIds() const;
 
  private:
   static void OnTick(uv_timer_t* timer);
