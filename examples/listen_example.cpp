@@ -9,8 +9,48 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "client/sealpost_client.h"
+
+namespace {
+
+struct App {
+  std::unique_ptr<sealpost::Client> client;
+  uv_signal_t sigint;
+  int exit_code = 0;
+
+  // Closing the client and the signal handle lets uv_run return.
+  void Quit(int code) {
+    exit_code = code;
+    client.reset();
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&sigint)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
+  }
+
+  sealpost::ClientCallbacks Callbacks() {
+    sealpost::ClientCallbacks cb;
+    cb.on_connected = [](const sealpost::Welcome& w) {
+      std::fprintf(stderr, "connected as %s to node %s\n", w.client.c_str(), w.node.c_str());
+    };
+    cb.on_event = [](const sealpost::Event& e) {
+      std::string type(e.Get("type"));
+      std::string data(e.Get("data"));
+      std::printf("%s %s %s\n", e.event_id.c_str(), type.c_str(), data.c_str());
+      std::fflush(stdout);
+    };
+    cb.on_disconnected = [](const std::string& reason) {
+      std::fprintf(stderr, "disconnected: %s\n", reason.c_str());
+    };
+    cb.on_error = [this](const sealpost::ClientError& e) {
+      std::fprintf(stderr, "%s: %s\n", e.code.c_str(), e.message.c_str());
+      if (e.fatal) Quit(1);  // e.g. not provisioned or a server key mismatch: give up
+    };
+    return cb;
+  }
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -19,56 +59,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   uv_loop_t* loop = uv_default_loop();
-
   sealpost::ClientOptions options;
   options.client_id = argv[1];
   options.key_file = argv[2];  // created with mode 0600 if it does not exist
   options.server_public_key = argv[3];
   if (argc > 4) options.server = argv[4];
 
-  int exit_code = 0;
-  std::unique_ptr<sealpost::Client> client;
-  uv_signal_t sigint;
-
-  sealpost::ClientCallbacks callbacks;
-  callbacks.on_connected = [](const sealpost::Welcome& w) {
-    std::fprintf(stderr, "connected as %s to node %s\n", w.client.c_str(), w.node.c_str());
-  };
-  callbacks.on_event = [](const sealpost::Event& e) {
-    std::printf("%s %.*s %.*s\n", e.event_id.c_str(), static_cast<int>(e.Get("type").size()),
-                e.Get("type").data(), static_cast<int>(e.Get("data").size()), e.Get("data").data());
-    std::fflush(stdout);
-  };
-  callbacks.on_disconnected = [](const std::string& reason) {
-    std::fprintf(stderr, "disconnected: %s\n", reason.c_str());
-  };
-  callbacks.on_error = [&](const sealpost::ClientError& e) {
-    std::fprintf(stderr, "%s: %s\n", e.code.c_str(), e.message.c_str());
-    if (e.fatal) {  // e.g. not provisioned or a server key mismatch: give up
-      exit_code = 1;
-      client.reset();
-      uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
-    }
-  };
-
-  client = std::make_unique<sealpost::Client>(loop, options, callbacks);
-  std::string error;
-  if (!client->Start(&error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    client.reset();
-    uv_run(loop, UV_RUN_DEFAULT);  // lets the client's handles close
-    return 1;
-  }
-  uv_signal_init(loop, &sigint);
-  sigint.data = &client;
+  App app;
+  uv_signal_init(loop, &app.sigint);
+  app.sigint.data = &app;
   uv_signal_start(
-      &sigint,
-      [](uv_signal_t* s, int) {
-        static_cast<std::unique_ptr<sealpost::Client>*>(s->data)->reset();
-        uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-      },
-      SIGINT);
+      &app.sigint, [](uv_signal_t* s, int) { static_cast<App*>(s->data)->Quit(0); }, SIGINT);
+  app.client = std::make_unique<sealpost::Client>(loop, options, app.Callbacks());
+  std::string error;
+  if (!app.client->Start(&error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    app.Quit(1);
+  }
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
-  return exit_code;
+  return app.exit_code;
 }
