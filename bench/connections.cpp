@@ -2,6 +2,7 @@
 // reconnect storm after a server restart.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <unordered_set>
 
@@ -350,10 +351,15 @@ int RunStorm(const StormOptions& o) {
   out["connected_seconds"] = t_connected ? static_cast<double>(t_connected - t0) / 1e9 : -1.0;
   out["storm_seconds"] = static_cast<double>(t_end - t0) / 1e9;
   out["acked_seconds"] = t_acked ? static_cast<double>(t_acked - t0) / 1e9 : -1.0;
+  // Undelivered events are still in Redis unless they were lost.
+  long long still_stored = t_acked ? 0 : SumXlen(redis.get(), o.set.prefix, first, n);
+  long long undelivered = expected - static_cast<long long>(unique);
   out["expected"] = expected;
   out["delivered_unique"] = unique;
   out["duplicates"] = duplicates;
-  out["lost"] = expected - static_cast<long long>(unique);
+  out["undelivered"] = undelivered;
+  out["still_in_redis"] = still_stored;
+  out["lost"] = std::max(0LL, undelivered - still_stored);
   Emit(out);
   std::fflush(stdout);
   std::_Exit(t_delivered ? 0 : 1);

@@ -103,8 +103,11 @@ METRICS = {
                  "private_kb", "rss_kb"],
     "idle_100k": ["connected", "live", "bytes_per_connection", "handshakes_per_s", "private_kb",
                   "rss_kb", "errors"],
-    "storm": ["server_alive_after", "storm_seconds", "connected_seconds", "acked_seconds", "lost", "duplicates", "expected",
+    "storm": ["storm_seconds", "connected_seconds", "acked_seconds", "lost", "undelivered",
+              "still_in_redis", "duplicates", "expected", "reconnect.connected",
               "initial.handshakes_per_s"],
+    "storm_3k": ["storm_seconds", "connected_seconds", "acked_seconds", "lost", "undelivered",
+                 "duplicates", "expected", "reconnect.connected"],
     "mosquitto_idle": ["bytes_per_connection", "rss_bytes_per_connection", "idle_cpu_percent",
                        "connected"],
     "mosquitto_tls_idle": ["bytes_per_connection", "rss_bytes_per_connection", "idle_cpu_percent",
@@ -560,8 +563,13 @@ def cmd_docs(latest, out_md):
     L.append(row("all authenticated", "storm", "connected_seconds", " s", 2))
     L.append(row("all acks in Redis (streams empty)", "storm", "acked_seconds", " s", 2))
     L.append(row("events pending before the storm", "storm", "expected"))
-    L.append(row("lost", "storm", "lost"))
+    L.append(row("clients authenticated after the restart", "storm", "reconnect.connected"))
+    L.append(row("undelivered when the storm ended", "storm", "undelivered"))
+    L.append(row("lost (undelivered and no longer in Redis)", "storm", "lost"))
     L.append(row("duplicates seen by the clients", "storm", "duplicates"))
+    L.append(row("for scale: storm time with 3,000 clients", "storm_3k", "storm_seconds", " s", 2))
+    L.append(row("for scale: 3,000 clients, clients authenticated", "storm_3k", "reconnect.connected"))
+    L.append(row("for scale: 3,000 clients, lost", "storm_3k", "lost"))
     L.append("")
 
     L.append("## Peers: idle connection memory\n")
