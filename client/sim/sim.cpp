@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "crypto/bytes.h"
 #include "services/keys.h"
@@ -134,6 +135,12 @@ void Sim::Cleanup() {
                      keys.Presence(id)});
   }
   std::string error;
+  if (!Pipeline(pusher_, argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+  // The server flushes usage counters of the sessions that just closed a
+  // moment later (once a second by default), creating those keys again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  argvs.clear();
+  for (const std::string& id : ids_) argvs.push_back({"DEL", keys.Usage(id), keys.Presence(id)});
   if (!Pipeline(pusher_, argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
 }
 

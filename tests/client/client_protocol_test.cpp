@@ -286,3 +286,19 @@ TEST_CASE("client: goaway delays the reconnect by the server's reconnectMs") {
       &t.loop, [&] { return rec.connected == 2; }, 5000));
   CHECK(server.accepted_at.back() - dropped_at >= 250);
 }
+
+TEST_CASE("client: handshake frames written in pieces still complete the handshake") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  sealpost::ClientOptions o = Options(server);
+  o.split_handshake_pieces = 4;
+  o.split_delay_ms = 15;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
+  // Two frames of four pieces each; pauses of 0 ms may let TCP merge a few.
+  CHECK(server.handshake_reads >= 4);
+}

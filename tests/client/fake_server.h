@@ -50,6 +50,7 @@ class FakeServer {
   std::vector<uint64_t> accepted_at;  // loop time of each accept
   std::vector<nlohmann::json> received;
   bool frame_before_welcome = false;
+  int handshake_reads = 0;  // socket reads before the handshake completed
 
   void Welcome() {
     welcomed_ = true;
@@ -127,6 +128,7 @@ class FakeServer {
   }
 
   void OnBytes(std::string_view chunk) {
+    if (step_ < 2) handshake_reads++;
     uv_tcp_t* conn = conn_;
     decoder_->Feed(chunk);
     std::string_view frame;
