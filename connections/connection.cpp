@@ -270,6 +270,8 @@ void Connection::Finish() {
 
 void Connection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
+  // Fail() may have armed the close deadline: the wheel must forget us first.
+  self->hub_.Wheel().Cancel(&self->wheel_);
   self->hub_.FreeConnection(self);
 }
 
