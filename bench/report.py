@@ -424,11 +424,13 @@ def cmd_docs(latest, out_md):
              "not changed: `net.ipv4.ip_local_port_range` = %s, `net.ipv4.tcp_tw_reuse` = %s, "
              "`net.core.somaxconn` = %s, `net.ipv4.tcp_max_syn_backlog` = %s. Generators, servers, "
              "Redis and the peers all share the same 2 cores, so every throughput figure includes "
-             "the cost of the load generator.\n"
+             "the cost of the load generator. Load average (1, 5, 15 min) before the run: %s, after: %s "
+             "(other work on the machine shares the cores too).\n"
              % (meta["cpu"], meta["cores"], meta["mem_gib"], meta["kernel"], meta["redis"],
                 meta["mosquitto"], meta["nats_server"], meta["libsodium"], meta["nofile"],
                 meta["ip_local_port_range"], meta["tcp_tw_reuse"], meta["somaxconn"],
-                meta["tcp_max_syn_backlog"]))
+                meta["tcp_max_syn_backlog"], meta.get("loadavg_before", "n/a"),
+                meta.get("loadavg_after", "n/a")))
     L.append("Run it: `scripts/bench --quick` (under 10 minutes) or `scripts/bench` (3 runs of "
              "everything, longer durations; under 40 minutes). `--only idle,storm` runs a subset; "
              "`--runs N` changes the run count.\n")
