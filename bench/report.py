@@ -11,6 +11,7 @@ gnuplot PNGs and docs/BENCHMARKS.md.
 """
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -190,7 +191,13 @@ def cmd_summarize(raw, workdir, meta_path, out_dated, out_latest):
     for name in ["sealpost", "mosquitto_idle", "mosquitto_tls_idle", "nats_idle"]:
         path = os.path.join(workdir, "series-%s.dat" % name)
         if os.path.exists(path):
-            pts = [tuple(map(float, l.split())) for l in open(path) if len(l.split()) == 2]
+            raw_pts = [tuple(map(float, l.split())) for l in open(path) if len(l.split()) == 2]
+            # The ramp-up only: up to the peak, connections never decreasing.
+            peak = max(range(len(raw_pts)), key=lambda i: raw_pts[i][0]) if raw_pts else -1
+            pts = []
+            for p in raw_pts[:peak + 1]:
+                if not pts or p[0] >= pts[-1][0]:
+                    pts.append(p)
             step = max(1, len(pts) // 200)
             series[name] = pts[::step]
 
@@ -406,6 +413,16 @@ def cell(st, digits=0, scale=1.0):
             "%s – %s" % (fmt(st["min"] * scale, digits), fmt(st["max"] * scale, digits)), st["n"])
 
 
+def short_cmd(cmd):
+    """Commands as a reader would type them: placeholders for run-time values."""
+    cmd = re.sub(r"--server-pk \S+", "--server-pk $SERVER_PK", cmd)
+    cmd = re.sub(r"redis://127\.0\.0\.1:\d+/0", "$REDIS_URL", cmd)
+    cmd = re.sub(r"127\.0\.0\.1:\d+ ", "127.0.0.1:$PORT ", cmd)
+    cmd = re.sub(r"--(port|url) (nats://127\.0\.0\.1:)?\d+", lambda m: "--%s %s$PORT" % (
+        m.group(1), m.group(2) or ""), cmd)
+    return cmd
+
+
 def cmd_docs(latest, out_md):
     s = json.load(open(latest))
     sc = s["scenarios"]
@@ -431,9 +448,12 @@ def cmd_docs(latest, out_md):
                 meta["ip_local_port_range"], meta["tcp_tw_reuse"], meta["somaxconn"],
                 meta["tcp_max_syn_backlog"], meta.get("loadavg_before", "n/a"),
                 meta.get("loadavg_after", "n/a")))
-    L.append("Run it: `scripts/bench --quick` (under 10 minutes) or `scripts/bench` (3 runs of "
-             "everything, longer durations; under 40 minutes). `--only idle,storm` runs a subset; "
-             "`--runs N` changes the run count.\n")
+    L.append("Run it: `scripts/bench --quick` (3 runs, short durations, one 100,000-connection "
+             "run) or `scripts/bench` (3 runs of everything, longer durations). `--only idle,storm` "
+             "runs a subset; `--runs N` changes the run count; `BENCH_BUILD_DIR=dir` builds "
+             "elsewhere than `build/`. In the commands below `$PORT`, `$REDIS_URL` and "
+             "`$SERVER_PK` stand for the private Redis / server started by the script (free ports "
+             "below the ephemeral range) and the server's public key.\n")
 
     L.append("## Targets\n")
     L.append("| target | goal | measured (median) | met |")
@@ -448,6 +468,8 @@ def cmd_docs(latest, out_md):
             shown = "%s us" % fmt(v)
         elif " s" in t["goal"]:
             shown = "%.2f s" % v
+        elif t["goal"].endswith(" B"):
+            shown = "%s B" % fmt(v)
         else:
             shown = fmt(v)
         met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
@@ -457,7 +479,7 @@ def cmd_docs(latest, out_md):
     def row(label, scen, key, unit="", digits=0, scale=1.0):
         st = sc.get(scen, {}).get("metrics", {}).get(key)
         med, rng, n = cell(st, digits, scale)
-        cmd = sc.get(scen, {}).get("cmd", "")
+        cmd = short_cmd(sc.get(scen, {}).get("cmd", ""))
         return "| %s | %s%s | %s | %s | `%s` |" % (label, med, unit, rng, n, cmd)
 
     head = ["| measurement | median | min – max | runs | command |", "|---|---|---|---|---|"]
@@ -550,7 +572,7 @@ def cmd_docs(latest, out_md):
             label, fmt(ms.get("rate", {}).get("median")), fmt(ms.get("achieved_eps", {}).get("median")),
             fmt(ms.get("latency_us.p50", {}).get("median")), fmt(p99["median"] if p99 else None),
             cell(p99)[1], fmt(ms.get("latency_us.p999", {}).get("median")),
-            sc[scen]["runs"], sc[scen]["cmd"]))
+            sc[scen]["runs"], short_cmd(sc[scen]["cmd"])))
     L.append("")
 
     L.append("## Reconnect storm\n")
