@@ -10,10 +10,13 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 namespace sp::testkit {
+
+int KernelFreePort();
 
 std::string BinDir() {
   return SEALPOST_BIN_DIR;
@@ -28,7 +31,17 @@ std::string MakeTempDir() {
   return dir ? dir : "";
 }
 
+// The kernel may hand the same free port out again once it was released, so
+// ports given to this test process are remembered and never repeated.
 int FreePort() {
+  static std::set<int> handed_out;
+  for (;;) {
+    int port = KernelFreePort();
+    if (handed_out.insert(port).second) return port;
+  }
+}
+
+int KernelFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
