@@ -226,6 +226,8 @@ void Connection::Fail(const CloseReason& reason) {
   else
     WriteFrame(json);
   Flush();
+  // Flush may have closed a connection whose output was over its limit.
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
   // Let the error reach the peer, then close: shutdown waits for the write.
   close_started_ = true;
   Finish();

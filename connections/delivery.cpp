@@ -177,7 +177,7 @@ void Hub::OnRetryDue(Connection* conn, uint64_t now) {
     }
     item.attempt++;
     item.due_ms = now + BackoffMs(limits_, item.attempt);
-    services_.events.CountRedelivery(s->client, item.entry.id);
+    services_.events.CountRedelivery(s->client, item.entry.id, item.attempt);
     stats_.events_resent++;
     bool still_inflight = SendEvent(conn, i);
     if (conn->State() != ConnState::Active) return;

@@ -4,7 +4,6 @@
 #include "shared/protocol.h"
 
 namespace sp::connections {
-namespace {
 
 // Token bucket per connection: client_rate_per_s with a burst of twice that.
 bool TakeToken(Hub& hub, Connection& conn) {
@@ -18,8 +17,6 @@ bool TakeToken(Hub& hub, Connection& conn) {
   conn.tokens_milli -= 1000;
   return true;
 }
-
-}  // namespace
 
 void Dispatch(Hub& hub, Connection& conn, std::string_view json) {
   if (conn.State() != ConnState::Active) return;

@@ -22,6 +22,8 @@ struct HandlerResult {
 };
 
 void Dispatch(Hub& hub, Connection& conn, std::string_view json);
+// Takes one message token from the connection's rate limit; false when empty.
+[[nodiscard]] bool TakeToken(Hub& hub, Connection& conn);
 
 HandlerResult HandleAck(Hub& hub, Connection& conn, const proto::ClientAck& ack);
 HandlerResult HandleClientEvent(Hub& hub, Connection& conn, const proto::ClientEvent& event);

@@ -16,6 +16,11 @@ HandlerResult HandleAck(Hub& hub, Connection& conn, const proto::ClientAck& ack)
       return HandlerResult::Ok();
     }
   }
+  // Answering costs the server work: bogus acks count against the rate limit.
+  if (!TakeToken(hub, conn)) {
+    return HandlerResult::Fatal(proto::error_code::kRateLimited,
+                                "more than the allowed messages per second");
+  }
   SendError(conn, proto::error_code::kUnknownEvent, "no such event in flight", false, {},
             ack.event_id);
   return HandlerResult::Ok();

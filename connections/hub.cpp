@@ -65,6 +65,8 @@ void Hub::Start() {
   services_.notifier.Start([this](const std::string& client) { OnNewEvents(client); });
   services_.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
   services_.commands.OnUp([this] {
+    // Acks taken while Redis was away go first, or the re-claim resends them.
+    services_.events.Flush();
     services_.notifier.EnsureEnabled();
     Beat();
     ReloadAll();
@@ -117,7 +119,8 @@ bool Hub::AllowConnectFrom(const sockaddr_storage& addr) {
     key.assign(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
   } else if (addr.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
+    // One bucket per /64: a single host usually owns a whole /64.
+    key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), 8);
   }
   uint64_t now = NowMs();
   uint64_t cap = 2 * rate * 1000;
@@ -232,7 +235,22 @@ void Hub::OnCheck(uv_check_t* check) {
 }
 
 void Hub::OnUsageTimer(uv_timer_t* timer) {
-  HubOf(timer)->services_.usage.Flush();
+  Hub* hub = HubOf(timer);
+  hub->services_.usage.Flush();
+  hub->PruneIpBuckets();
+}
+
+// A bucket that has refilled completely carries no information: dropping it
+// keeps the table as small as the set of recently active addresses.
+void Hub::PruneIpBuckets() {
+  uint64_t now = NowMs();
+  uint64_t rate = limits_.connect_rate_per_ip;
+  uint64_t cap = 2 * rate * 1000;
+  for (auto it = ip_buckets_.begin(); it != ip_buckets_.end();) {
+    const IpBucket& b = it->second;
+    bool full = rate == 0 || b.tokens_milli + (now - b.at_ms) * rate >= cap;
+    it = full ? ip_buckets_.erase(it) : std::next(it);
+  }
 }
 
 void Hub::OnBeatTimer(uv_timer_t* timer) {

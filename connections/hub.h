@@ -89,6 +89,7 @@ class Hub {
   static void OnDrainTimer(uv_timer_t* timer);
 
   bool AllowConnectFrom(const sockaddr_storage& addr);
+  void PruneIpBuckets();
   void SendEntries(Connection* conn, std::vector<services::StreamEntry> entries);
   bool SendEvent(Connection* conn, size_t index);
   void DeadLetter(Connection* conn, size_t index, std::string_view reason);

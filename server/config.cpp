@@ -147,6 +147,15 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
     return false;
   }
   if (c->node_id.empty()) c->node_id = DefaultNodeId();
+  // The node id travels in space-separated control messages and key names.
+  for (char ch : c->node_id) {
+    if (ch <= ' ' || ch == '{' || ch == '}' || ch == 0x7f) {
+      std::cerr << "sealpost-server: --node-id must not contain spaces, braces or control "
+                   "characters\n";
+      *exit_code = 2;
+      return false;
+    }
+  }
   l.node = c->node_id;
   l.listen = c->listen;
   std::string error;

@@ -23,6 +23,15 @@ constexpr std::string_view kDeadLetterScript =
     "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) "
     "return redis.call('XDEL', KEYS[1], ARGV[2])";
 
+bool IsTransientError(const redisReply* r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
+  std::string_view text = ReplyText(r);
+  for (std::string_view prefix : {"LOADING", "BUSY", "OOM", "TRYAGAIN", "MASTERDOWN"}) {
+    if (text.substr(0, prefix.size()) == prefix) return true;
+  }
+  return false;
+}
+
 bool IsNoGroup(const redisReply* r) {
   return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
 }
@@ -113,8 +122,9 @@ void EventStore::Ack(const std::string& client, const std::string& event_id) {
   ++queued_acks_;
 }
 
-void EventStore::CountRedelivery(const std::string& client, const std::string& event_id) {
-  batches_[client].redeliveries.push_back(event_id);
+void EventStore::CountRedelivery(const std::string& client, const std::string& event_id,
+                                 uint32_t attempt) {
+  batches_[client].redeliveries.emplace_back(event_id, attempt);
 }
 
 void EventStore::Flush() {
@@ -129,7 +139,7 @@ void EventStore::Flush() {
       size_t end = std::min(batch.acks.size(), i + kChunk);
       SendAcks(client, std::vector<std::string>(batch.acks.begin() + i, batch.acks.begin() + end));
     }
-    if (!batch.redeliveries.empty()) SendRedeliveries(client, std::move(batch.redeliveries));
+    if (!batch.redeliveries.empty()) SendRedeliveries(client, batch.redeliveries);
   }
 }
 
@@ -141,21 +151,25 @@ void EventStore::SendAcks(const std::string& client, std::vector<std::string> id
     for (const auto& id : ids) Ack(client, id);
   };
   bool sent = link_.Command(argv, [requeue](const redisReply* r) {
-    // XACK/XDEL are idempotent: after a lost link, sending them again is safe.
-    if (r == nullptr)
-      requeue();
-    else if (r->type == REDIS_REPLY_ERROR)
+    // XACK/XDEL are idempotent: after a lost link or a passing refusal
+    // (Redis loading its AOF, busy, out of memory) they go again next flush.
+    if (r == nullptr || IsTransientError(r)) requeue();
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR)
       log::Warn("redis.ack_failed", {{"error", ReplyText(r)}});
   });
   if (!sent) requeue();
 }
 
-void EventStore::SendRedeliveries(const std::string& client, std::vector<std::string> ids) {
+// JUSTID alone does not count a delivery: RETRYCOUNT sets the count to the
+// attempt just sent, so a later session resumes from the right attempt.
+void EventStore::SendRedeliveries(
+    const std::string& client, const std::vector<std::pair<std::string, uint32_t>>& redeliveries) {
   std::string key = keys_.Events(client);
-  RedisLink::Argv argv = {"XCLAIM", key, kGroup, client, "0"};
-  for (const auto& id : ids) argv.push_back(id);
-  argv.push_back("JUSTID");
-  link_.Command(argv);  // best effort: the local attempt count is authoritative while live
+  for (const auto& [id, attempt] : redeliveries) {
+    std::string count = std::to_string(attempt);
+    // Best effort: while the session lives, its own attempt count is authoritative.
+    link_.Command({"XCLAIM", key, kGroup, client, "0", id, "RETRYCOUNT", count, "JUSTID"});
+  }
 }
 
 void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,

@@ -38,7 +38,7 @@ class EventStore {
   void Ack(const std::string& client, const std::string& event_id);
   // Batched: a resend counts as a delivery in Redis too (XCLAIM bumps the count),
   // so attempts survive a server crash.
-  void CountRedelivery(const std::string& client, const std::string& event_id);
+  void CountRedelivery(const std::string& client, const std::string& event_id, uint32_t attempt);
   // Moves one entry to sp:{ID}:dead with the reason, atomically with its removal.
   void DeadLetter(const std::string& client, const StreamEntry& entry, std::string_view reason,
                   uint32_t attempts, DoneCallback cb);
@@ -51,10 +51,11 @@ class EventStore {
  private:
   struct Batch {
     std::vector<std::string> acks;
-    std::vector<std::string> redeliveries;
+    std::vector<std::pair<std::string, uint32_t>> redeliveries;  // id, attempt
   };
   void SendAcks(const std::string& client, std::vector<std::string> ids);
-  void SendRedeliveries(const std::string& client, std::vector<std::string> ids);
+  void SendRedeliveries(const std::string& client,
+                        const std::vector<std::pair<std::string, uint32_t>>& redeliveries);
   void ReadNewOnce(const std::string& client, size_t count, ReadCallback cb, bool retried);
 
   RedisLink& link_;

@@ -2,13 +2,12 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-// The adapter defines static helpers (one named on_close): keep it in this file only.
-#include <hiredis/adapters/libuv.h>
 
 #include <charconv>
 #include <cstdlib>
 #include <random>
 
+#include "services/redis_uv_adapter.h"
 #include "shared/log.h"
 
 namespace sp::services {
@@ -16,6 +15,14 @@ namespace {
 
 constexpr uint64_t kMinBackoffMs = 100;
 constexpr uint64_t kMaxBackoffMs = 5000;
+// A link that stayed up this long starts its next reconnect from the minimum.
+constexpr uint64_t kHealthyMs = 5000;
+// Command links send PING this often and reconnect when one goes unanswered
+// this long: a hung or black-holed Redis must not stall delivery forever.
+constexpr uint64_t kWatchdogEveryMs = 2000;
+constexpr uint64_t kWatchdogDeadlineMs = 15000;
+// SIGTERM must not wait forever for replies from a hung Redis.
+constexpr uint64_t kStopDeadlineMs = 2000;
 
 bool ParseInt(std::string_view text, int* out) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -79,6 +86,8 @@ RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
     : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)) {
   uv_timer_init(loop_, &retry_timer_);
   retry_timer_.data = this;
+  uv_timer_init(loop_, &watchdog_timer_);
+  watchdog_timer_.data = this;
 }
 
 RedisLink::~RedisLink() {
@@ -98,10 +107,31 @@ void RedisLink::Stop(std::function<void()> done) {
   stopping_ = true;
   on_stopped_ = std::move(done);
   uv_timer_stop(&retry_timer_);
-  if (ac_) {
-    redisAsyncDisconnect(ac_);  // OnDisconnect finishes the stop
+  uv_timer_stop(&watchdog_timer_);
+  if (ac_ && connected_) {
+    redisAsyncDisconnect(ac_);  // waits for pending replies; OnDisconnect finishes the stop
+    uv_timer_start(
+        &retry_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<RedisLink*>(t->data);
+          if (self->ac_) redisAsyncFree(self->ac_);  // replies never came: give up on them
+        },
+        kStopDeadlineMs, 0);
     return;
   }
+  if (ac_) {
+    // Still connecting: hiredis would free the context without telling us.
+    ac_->data = nullptr;
+    redisAsyncFree(ac_);
+    ac_ = nullptr;
+  }
+  CloseHandles();
+}
+
+void RedisLink::CloseHandles() {
+  up_ = false;
+  uv_timer_stop(&retry_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), [](uv_handle_t* h) {
     auto* self = static_cast<RedisLink*>(h->data);
     if (self->on_stopped_) self->on_stopped_();
@@ -119,7 +149,15 @@ void RedisLink::Connect() {
     return;
   }
   ac_->data = this;
-  redisLibuvAttach(ac_, loop_);
+  connected_ = false;
+  handshake_failed_ = false;
+  if (!AttachToLoop(ac_, loop_)) {
+    ac_->data = nullptr;
+    redisAsyncFree(ac_);
+    ac_ = nullptr;
+    ScheduleReconnect();
+    return;
+  }
   redisAsyncSetConnectCallback(ac_, &RedisLink::OnConnect);
   redisAsyncSetDisconnectCallback(ac_, &RedisLink::OnDisconnect);
 }
@@ -133,6 +171,9 @@ void RedisLink::OnConnect(const redisAsyncContext* ac, int status) {
     self->LinkLost(ac->errstr);
     return;
   }
+  self->connected_ = true;
+  // Keepalive notices a peer that vanished without a FIN or RST.
+  redisEnableKeepAlive(&self->ac_->c);
   self->Handshake();
 }
 
@@ -141,6 +182,8 @@ void RedisLink::OnConnect(const redisAsyncContext* ac, int status) {
 void RedisLink::Handshake() {
   auto fail = [this](const redisReply* r, const char* what) {
     if (r && r->type != REDIS_REPLY_ERROR) return false;
+    if (handshake_failed_) return true;  // reported once
+    handshake_failed_ = true;
     log::Error("redis.handshake_failed",
                {{"link", name_}, {"step", what}, {"error", r ? r->str : "link lost"}});
     if (ac_) redisAsyncDisconnect(ac_);
@@ -161,14 +204,19 @@ void RedisLink::Handshake() {
   const char* argv[] = {"SELECT", db.c_str()};
   size_t lens[] = {6, db.size()};
   auto* p = new Pending{[this, fail](const redisReply* r) {
-    if (!fail(r, "SELECT")) BecomeUp();
+    // A failed AUTH already disconnects: SELECT's answer must not revive the link.
+    if (!fail(r, "SELECT") && !handshake_failed_) BecomeUp();
   }};
   redisAsyncCommandArgv(ac_, &RedisLink::OnReply, p, 2, argv, lens);
 }
 
 void RedisLink::BecomeUp() {
   up_ = true;
-  backoff_ms_ = 0;
+  up_since_ms_ = uv_now(loop_);
+  ping_outstanding_since_ms_ = 0;
+  if (subscriptions_.empty()) {
+    uv_timer_start(&watchdog_timer_, &RedisLink::OnWatchdog, kWatchdogEveryMs, kWatchdogEveryMs);
+  }
   log::Info(ever_up_ ? "redis.reconnected" : "redis.connected",
             {{"link", name_}, {"url", RedactedUrl(endpoint_)}});
   ever_up_ = true;
@@ -180,12 +228,9 @@ void RedisLink::OnDisconnect(const redisAsyncContext* ac, int status) {
   auto* self = static_cast<RedisLink*>(ac->data);
   if (self == nullptr) return;
   self->ac_ = nullptr;  // hiredis frees the context after this callback
+  self->connected_ = false;
   if (self->stopping_) {
-    self->up_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->retry_timer_), [](uv_handle_t* h) {
-      auto* link = static_cast<RedisLink*>(h->data);
-      if (link->on_stopped_) link->on_stopped_();
-    });
+    self->CloseHandles();
     return;
   }
   self->LinkLost(status == REDIS_OK ? "closed" : ac->errstr);
@@ -194,6 +239,10 @@ void RedisLink::OnDisconnect(const redisAsyncContext* ac, int status) {
 void RedisLink::LinkLost(const char* why) {
   bool was_up = up_;
   up_ = false;
+  uv_timer_stop(&watchdog_timer_);
+  // Only a link that stayed healthy earns a fast reconnect: a link that fails
+  // right after connecting (refused SUBSCRIBE, bad password) backs off.
+  if (was_up && uv_now(loop_) - up_since_ms_ >= kHealthyMs) backoff_ms_ = 0;
   if (was_up || !ever_up_) log::Warn("redis.down", {{"link", name_}, {"error", why}});
   if (was_up && on_down_) on_down_();
   ScheduleReconnect();
@@ -206,6 +255,21 @@ void RedisLink::ScheduleReconnect() {
   static thread_local std::minstd_rand rng{std::random_device{}()};
   uint64_t delay = backoff_ms_ / 2 + rng() % (backoff_ms_ / 2 + 1);
   uv_timer_start(&retry_timer_, &RedisLink::OnRetryTimer, delay, 0);
+}
+
+void RedisLink::OnWatchdog(uv_timer_t* timer) {
+  auto* self = static_cast<RedisLink*>(timer->data);
+  if (!self->up_ || self->ac_ == nullptr) return;
+  uint64_t now = uv_now(self->loop_);
+  if (self->ping_outstanding_since_ms_ != 0) {
+    if (now - self->ping_outstanding_since_ms_ < kWatchdogDeadlineMs) return;
+    log::Warn("redis.unresponsive",
+              {{"link", self->name_}, {"waited_ms", now - self->ping_outstanding_since_ms_}});
+    redisAsyncFree(self->ac_);  // fails every pending callback, then OnDisconnect reconnects
+    return;
+  }
+  self->ping_outstanding_since_ms_ = now;
+  self->Command({"PING"}, [self](const redisReply*) { self->ping_outstanding_since_ms_ = 0; });
 }
 
 void RedisLink::OnRetryTimer(uv_timer_t* timer) {

@@ -67,6 +67,8 @@ class RedisLink {
   static void OnReply(redisAsyncContext* ac, void* reply, void* privdata);
   static void OnSubscribeReply(redisAsyncContext* ac, void* reply, void* privdata);
   static void OnRetryTimer(uv_timer_t* timer);
+  static void OnWatchdog(uv_timer_t* timer);
+  void CloseHandles();
 
   void Connect();
   void Handshake();
@@ -79,6 +81,11 @@ class RedisLink {
   std::string name_;
   redisAsyncContext* ac_ = nullptr;
   uv_timer_t retry_timer_;
+  uv_timer_t watchdog_timer_;
+  uint64_t up_since_ms_ = 0;
+  uint64_t ping_outstanding_since_ms_ = 0;
+  bool connected_ = false;
+  bool handshake_failed_ = false;
   uint64_t backoff_ms_ = 0;
   bool started_ = false;
   bool stopping_ = false;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 
 #include "shared/messages.h"
@@ -353,4 +354,35 @@ TEST_CASE("one session per client across nodes: a session on node B closes the o
     return env.redis.String({"HGET", "sp:{roamer}:presence", "node"}) ==
            "test-" + std::to_string(node_b.Port());
   }));
+}
+
+TEST_CASE("Redis dropping the server's connections under load: the server notices and recovers") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("kill", key);
+  auto c = env.Connect("kill", key);
+  std::set<std::string> sent;
+  std::set<std::string> seen;
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 50; ++i) sent.insert(env.redis.Xadd("kill", "t", std::to_string(i)));
+    // Drops every client connection, the server's links included.
+    Run({"redis-cli", "-p", std::to_string(env.redis.Port()), "CLIENT", "KILL", "TYPE", "normal"});
+    Run({"redis-cli", "-p", std::to_string(env.redis.Port()), "CLIENT", "KILL", "TYPE", "pubsub"});
+    auto deadline = std::chrono::steady_clock::now() + 200ms;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto m = c->ReceiveType("server-event", 50ms);
+      if (!m) continue;
+      seen.insert((*m)["eventId"].get<std::string>());
+      c->Ack((*m)["eventId"]);
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (seen.size() < sent.size() && std::chrono::steady_clock::now() < deadline) {
+    auto m = c->ReceiveType("server-event", 1s);
+    if (!m) continue;
+    seen.insert((*m)["eventId"].get<std::string>());
+    c->Ack((*m)["eventId"]);
+  }
+  CHECK(seen == sent);
+  CHECK_FALSE(c->Closed());
 }
