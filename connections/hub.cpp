@@ -62,7 +62,12 @@ void Hub::Start() {
   // Acks gathered during one loop iteration leave together, after the reads.
   uv_check_start(&flush_check_, &Hub::OnCheck);
 
-  services_.notifier.Start([this](const std::string& client) { OnNewEvents(client); });
+  // Notifications published while the subscriber was away are lost: once the
+  // subscription is confirmed again, every session reads its stream.
+  services_.notifier.Start([this](const std::string& client) { OnNewEvents(client); },
+                           [this] {
+                             for (const std::string& client : ClientIds()) OnNewEvents(client);
+                           });
   services_.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
   services_.commands.OnUp([this] {
     // Acks taken while Redis was away go first, or the re-claim resends them.
@@ -70,10 +75,6 @@ void Hub::Start() {
     services_.notifier.EnsureEnabled();
     Beat();
     ReloadAll();
-  });
-  // Notifications published while the subscriber was away are lost: read all.
-  services_.subscriber.OnUp([this] {
-    for (const std::string& client : ClientIds()) OnNewEvents(client);
   });
 }
 

@@ -42,8 +42,9 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
                               ClaimCallback cb) {
   std::string key = keys_.Events(client);
   std::string n = std::to_string(count);
-  // BUSYGROUP is the normal answer; MKSTREAM lets a client connect before any event exists.
-  link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+  // Once per pass over the pending list. BUSYGROUP is the normal answer;
+  // MKSTREAM lets a client connect before any event exists.
+  if (cursor == "0-0") link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
   // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
   // count) returns the bodies and bumps the counts. Pipelined: one round trip.
   auto counts = std::make_shared<std::unordered_map<std::string, uint32_t>>();

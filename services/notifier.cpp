@@ -16,12 +16,18 @@ std::string WithStreamEvents(std::string flags) {
 
 }  // namespace
 
-void Notifier::Start(NewEventsHandler on_new_events) {
+void Notifier::Start(NewEventsHandler on_new_events, std::function<void()> on_ready) {
+  on_ready_ = std::move(on_ready);
   std::string channel = "__keyevent@" + std::to_string(db_) + "__:xadd";
-  subscriber_.Subscribe(channel, [this, on_new_events](std::string_view key) {
-    std::string client;
-    if (keys_.ParseEventsKey(key, &client)) on_new_events(client);
-  });
+  subscriber_.Subscribe(
+      channel,
+      [this, on_new_events](std::string_view key) {
+        std::string client;
+        if (keys_.ParseEventsKey(key, &client)) on_new_events(client);
+      },
+      [this] {
+        if (on_ready_) on_ready_();
+      });
   EnsureEnabled();
 }
 
@@ -46,6 +52,8 @@ void Notifier::EnsureEnabled() {
           enabled_ = !IsError(set);
           if (enabled_) {
             log::Info("redis.notifications_enabled", {{"flags", wanted}});
+            // XADDs before this moment published nothing: read everything once.
+            if (on_ready_) on_ready_();
           } else {
             log::Warn("redis.notifications_refused",
                       {{"error", set ? ReplyText(set) : "link lost"}, {"fallback", "polling"}});

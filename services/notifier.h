@@ -23,7 +23,10 @@ class Notifier {
   // Subscribes and asks Redis to publish stream events. Call EnsureEnabled()
   // again after every reconnect of the command link: a restarted Redis
   // forgets CONFIG SET.
-  void Start(NewEventsHandler on_new_events);
+  // `on_ready` runs whenever missed notifications are possible and have just
+  // stopped being possible (subscription confirmed, notifications switched
+  // on after a Redis restart): the caller reads every session's stream then.
+  void Start(NewEventsHandler on_new_events, std::function<void()> on_ready);
   void EnsureEnabled();
 
   // False when Redis refused CONFIG SET: the node must poll (docs/OPERATIONS.md).
@@ -35,6 +38,7 @@ class Notifier {
   const Keys& keys_;
   int db_;
   bool enabled_ = false;
+  std::function<void()> on_ready_;
 };
 
 }  // namespace sp::services

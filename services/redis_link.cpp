@@ -315,9 +315,10 @@ void RedisLink::OnReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) 
   delete p;
 }
 
-void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message) {
-  subscriptions_.push_back(
-      std::make_unique<Subscription>(Subscription{std::move(channel), std::move(on_message)}));
+void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
+                          std::function<void()> on_confirmed) {
+  subscriptions_.push_back(std::make_unique<Subscription>(
+      Subscription{std::move(channel), std::move(on_message), std::move(on_confirmed)}));
   if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
 }
 
@@ -335,9 +336,13 @@ void RedisLink::OnSubscribeReply(redisAsyncContext* /*ac*/, void* reply, void* p
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
   const redisReply* kind = r->element[0];
   const redisReply* payload = r->element[2];
-  if (kind->type != REDIS_REPLY_STRING || std::string_view(kind->str, kind->len) != "message") {
+  if (kind->type != REDIS_REPLY_STRING) return;
+  std::string_view what(kind->str, kind->len);
+  if (what == "subscribe") {
+    if (sub->on_confirmed) sub->on_confirmed();
     return;
   }
+  if (what != "message") return;
   if (payload->type == REDIS_REPLY_STRING) {
     sub->on_message(std::string_view(payload->str, payload->len));
   }

@@ -57,7 +57,10 @@ class RedisLink {
 
   // Subscriber links only (no Command() on them): (re)subscribes to `channel`
   // on every connect and hands each published message to `on_message`.
-  void Subscribe(std::string channel, std::function<void(std::string_view)> on_message);
+  // `on_confirmed` runs each time Redis confirms the subscription (after every
+  // reconnect): from then on no message is missed, so catch-up reads belong there.
+  void Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
+                 std::function<void()> on_confirmed = {});
 
   uint64_t CommandsSent() const { return commands_sent_; }
 
@@ -98,6 +101,7 @@ class RedisLink {
   struct Subscription {
     std::string channel;
     std::function<void(std::string_view)> on_message;
+    std::function<void()> on_confirmed;
   };
   void SendSubscribe(Subscription* sub);
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
