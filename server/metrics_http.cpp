@@ -8,9 +8,13 @@ namespace sp::server {
 namespace {
 
 constexpr size_t kMaxRequest = 4096;
+constexpr size_t kMaxOpen = 16;         // concurrent scrapes; more are refused
+constexpr uint64_t kDeadlineMs = 5000;  // a scrape must be done by then
+size_t g_open = 0;
 
 struct HttpConn {
   uv_tcp_t tcp;
+  uv_timer_t deadline;
   uv_write_t write;
   MetricsHttp::Render* render;
   std::string request;
@@ -18,10 +22,18 @@ struct HttpConn {
   bool answered = false;
 };
 
+// Two handles: the memory goes when the second close callback has run.
 void CloseConn(HttpConn* c) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
-           [](uv_handle_t* h) { delete static_cast<HttpConn*>(h->data); });
+  auto done = [](uv_handle_t* h) {
+    auto* conn = static_cast<HttpConn*>(h->data);
+    if (h == reinterpret_cast<uv_handle_t*>(&conn->deadline)) {
+      --g_open;
+      delete conn;
+    }
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->deadline), done);
 }
 
 void Respond(HttpConn* c, std::string_view status, const std::string& body) {
@@ -73,13 +85,19 @@ void MetricsHttp::OnConnection(uv_stream_t* server, int status) {
   if (status < 0) return;
   auto* self = static_cast<MetricsHttp*>(server->data);
   auto* c = new HttpConn;
+  ++g_open;
   c->render = &self->render_;
   c->tcp.data = c;
+  c->deadline.data = c;
   uv_tcp_init(self->loop_, &c->tcp);
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+  uv_timer_init(self->loop_, &c->deadline);
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0 || g_open > kMaxOpen) {
     CloseConn(c);
     return;
   }
+  uv_timer_start(
+      &c->deadline, [](uv_timer_t* t) { CloseConn(static_cast<HttpConn*>(t->data)); }, kDeadlineMs,
+      0);
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(new char[1024], 1024); },

@@ -1,5 +1,5 @@
 // A minimal HTTP endpoint for Prometheus: GET /metrics (anything else 404).
-// Requests are bounded (4 KiB); one response per connection.
+// Requests are bounded (4 KiB, 5 s, 16 at a time); one response per connection.
 #pragma once
 
 #include <uv.h>
