@@ -51,6 +51,7 @@ std::string Connection::Peer() const {
 }
 
 void Connection::Start() {
+  in_handshake_ = true;
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
   if (log::Enabled(log::Level::Debug))
@@ -264,10 +265,17 @@ void Connection::Close(std::string_view why) {
 void Connection::Finish() {
   if (state_ == ConnState::Closing) return;
   state_ = ConnState::Closing;
+  LeaveHandshake();
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   hub_.Wheel().Cancel(&wheel_);
   hub_.Forget(this);
   handshake_.reset();
+}
+
+void Connection::LeaveHandshake() {
+  if (!in_handshake_) return;
+  in_handshake_ = false;
+  hub_.HandshakeEnded();
 }
 
 void Connection::OnClosed(uv_handle_t* handle) {

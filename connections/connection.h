@@ -74,6 +74,11 @@ class Connection {
   // ---- Called by handlers and the hub -------------------------------------
   // Encrypts and writes one message (Active only). False if it could not be queued.
   bool SendMessage(const std::string& json);
+  // True while written frames have not all reached the kernel yet.
+  bool HasUnsentOutput() {
+    return (outbox_ && !outbox_->empty()) ||
+           uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) > 0;
+  }
   // Writes everything queued since the last flush (one system call).
   void Flush();
   // Sends an error (encrypted once a transport exists, else plaintext) and closes.
@@ -107,6 +112,7 @@ class Connection {
   void OnTransportFrame(std::string_view frame);
   bool WriteFrame(std::string_view payload);
   std::string* Outbox();
+  void LeaveHandshake();
   void Finish();
 
   uv_tcp_t tcp_;
@@ -114,6 +120,7 @@ class Connection {
   uint64_t id_;
   ConnState state_ = ConnState::Accepted;
   bool close_started_ = false;
+  bool in_handshake_ = false;  // counted in the hub's handshakes in progress
   WheelEntry wheel_;
   uint64_t accepted_ms_;
   uint64_t close_deadline_ms_ = 0;

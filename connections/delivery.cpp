@@ -170,6 +170,13 @@ void Hub::OnRetryDue(Connection* conn, uint64_t now) {
       ++i;
       continue;
     }
+    // The client cannot have acked what is still in our socket buffers: under
+    // overload that is why acks are late, and resending would add to it.
+    if (conn->HasUnsentOutput()) {
+      item.due_ms = now + limits_.ack_timeout_ms;
+      ++i;
+      continue;
+    }
     if (item.attempt >= limits_.max_attempts) {
       DeadLetter(conn, i, "max_attempts");  // removes item i
       if (conn->State() != ConnState::Active) return;

@@ -59,6 +59,7 @@ void Connection::OnClientLookup(bool key_matches, bool disabled) {
     return;
   }
   state_ = ConnState::Active;
+  LeaveHandshake();
   hub_.BindClient(this);
   proto::Welcome welcome;
   welcome.client = session_->client;

@@ -81,6 +81,14 @@ void Hub::Start() {
 // ---- Accepting -------------------------------------------------------------
 
 void Hub::Accept(uv_stream_t* listener) {
+  // Handshakes cost three X25519 operations each. Beyond max_handshakes in
+  // progress, new connections wait in the kernel's accept backlog (libuv stops
+  // polling the listener until we accept) so started handshakes finish
+  // within their deadline instead of all timing out together in a storm.
+  if (handshaking_ >= limits_.max_handshakes && !shutting_down_) {
+    deferred_listener_ = listener;
+    return;
+  }
   uint64_t id = next_id_++;
   auto* conn = new Connection(*this, id, NowMs());
   uv_tcp_init(loop_, conn->Handle());
@@ -106,6 +114,7 @@ void Hub::Accept(uv_stream_t* listener) {
   }
   stats_.accepted++;
   conns_.emplace(id, conn);
+  ++handshaking_;
   conn->Start();
 }
 
@@ -227,6 +236,11 @@ void Hub::OnTick(uv_timer_t* timer) {
 // After every poll phase: socket output first, then the batched Redis work.
 void Hub::OnCheck(uv_check_t* check) {
   Hub* hub = HubOf(check);
+  if (hub->deferred_listener_ && hub->handshaking_ < hub->limits_.max_handshakes) {
+    uv_stream_t* listener = hub->deferred_listener_;
+    hub->deferred_listener_ = nullptr;
+    hub->Accept(listener);
+  }
   std::vector<uint64_t> ids;
   ids.swap(hub->to_flush_);
   for (uint64_t id : ids) {

@@ -65,6 +65,8 @@ class Hub {
   void Forget(Connection* conn);  // from the close path
   // Queues `conn` for the end-of-iteration flush of socket output.
   void MarkForFlush(Connection* conn) { to_flush_.push_back(conn->Id()); }
+  // A connection counted by Accept() left the handshake (active or closed).
+  void HandshakeEnded() { --handshaking_; }
   void FreeConnection(Connection* conn);  // from the close callback
 
   // ---- Delivery (delivery.cpp) -----------------------------------------------
@@ -120,7 +122,9 @@ class Hub {
   };
   std::unordered_map<std::string, IpBucket> ip_buckets_;
   std::unique_ptr<char[]> read_buffer_;
-  std::vector<uint64_t> to_flush_;  // connections with queued output
+  std::vector<uint64_t> to_flush_;            // connections with queued output
+  size_t handshaking_ = 0;                    // accepted, not yet active or closed
+  uv_stream_t* deferred_listener_ = nullptr;  // a connection waits to be accepted
   std::vector<uint8_t> scratch_;
   HubStats stats_;
   bool shutting_down_ = false;

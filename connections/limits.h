@@ -21,6 +21,7 @@ struct Limits {
   uint32_t max_attempts = 5;               // then dead-letter
   uint32_t inflight_window = 64;           // unacked events per client
   size_t max_connections = 100000;         // per process
+  size_t max_handshakes = 256;             // handshakes in progress; more wait in the backlog
   size_t max_write_queue_bytes = 4 << 20;  // slow reader beyond this: close
   uint32_t client_rate_per_s = 1000;       // client messages per second (burst 2x)
   uint32_t connect_rate_per_ip = 1000;     // new connections per second per IP (burst 2x)

@@ -386,3 +386,18 @@ TEST_CASE("Redis dropping the server's connections under load: the server notice
   CHECK(seen == sent);
   CHECK_FALSE(c->Closed());
 }
+
+TEST_CASE("handshakes beyond --max-handshakes wait in the backlog and complete later") {
+  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500"});
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("queued", key);
+  WireClient silent;  // holds the only handshake slot until its deadline
+  REQUIRE(silent.Connect(env.server.Port()));
+  std::this_thread::sleep_for(100ms);
+  auto start = std::chrono::steady_clock::now();
+  WireClient c;
+  REQUIRE(c.Connect(env.server.Port()));  // the kernel completes the TCP handshake
+  CHECK(c.Handshake(env.server.PublicKey(), key, "queued") == "");
+  CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // it waited for the slot
+  CHECK(silent.WaitClosed(3s));
+}
