@@ -14,10 +14,10 @@ size_t FindTerminator(std::string_view s) {
                         : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
 }
 
-// Gives the heap block back: clear() alone keeps the capacity, and an idle
-// decoder (one per connection) must not pin up to max_frame_bytes of memory.
-void Release(std::string* s) {
-  std::string().swap(*s);
+// Gives the heap block back: an idle decoder (one per connection) must not
+// pin up to max_frame_bytes of memory.
+void Release(std::unique_ptr<std::string>* s) {
+  s->reset();
 }
 
 }  // namespace
@@ -31,7 +31,7 @@ void FrameDecoder::Feed(std::string_view chunk) {
 FrameStatus FrameDecoder::Next(std::string_view* frame) {
   Release(&assembled_);
   if (too_large_) return FrameStatus::TooLarge;
-  if (!tail_.empty()) return NextWithTail(frame);
+  if (tail_) return NextWithTail(frame);
   while (!chunk_.empty()) {
     const size_t end = FindTerminator(chunk_);
     if (end == kNoTerminator) return BufferTail();
@@ -54,26 +54,27 @@ FrameStatus FrameDecoder::NextWithTail(std::string_view* frame) {
   const size_t end = FindTerminator(chunk_);
   if (end == kNoTerminator) return BufferTail();
   // Checked before copying so an oversized frame never costs memory.
-  if (end > max_frame_bytes_ - tail_.size()) return Fail();
+  if (end > max_frame_bytes_ - tail_->size()) return Fail();
   // Reuse the tail's heap block for the assembled frame instead of copying it.
   assembled_ = std::move(tail_);
-  Release(&tail_);
-  assembled_.append(chunk_.data(), end);
+  assembled_->append(chunk_.data(), end);
   chunk_.remove_prefix(end + 1);
-  *frame = assembled_;
+  *frame = *assembled_;
   return FrameStatus::Frame;
 }
 
 // Moves the unterminated rest of the chunk into tail_, if it fits.
 FrameStatus FrameDecoder::BufferTail() {
-  if (chunk_.size() > max_frame_bytes_ - tail_.size()) return Fail();
-  const size_t needed = tail_.size() + chunk_.size();
-  if (needed > tail_.capacity()) {
+  const size_t buffered = Buffered();
+  if (chunk_.size() > max_frame_bytes_ - buffered) return Fail();
+  if (!tail_) tail_ = std::make_unique<std::string>();
+  const size_t needed = buffered + chunk_.size();
+  if (needed > tail_->capacity()) {
     // Grow geometrically for byte-at-a-time input, but never beyond the limit:
     // the buffer's footprint stays bounded by max_frame_bytes.
-    tail_.reserve(std::min(max_frame_bytes_, std::max(needed, 2 * tail_.capacity())));
+    tail_->reserve(std::min(max_frame_bytes_, std::max(needed, 2 * tail_->capacity())));
   }
-  tail_.append(chunk_);
+  tail_->append(chunk_);
   chunk_ = {};
   return FrameStatus::NeedMore;
 }
