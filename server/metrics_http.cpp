@@ -20,6 +20,7 @@ struct HttpConn {
   std::string request;
   std::string response;
   bool answered = false;
+  int open_handles = 2;  // tcp and deadline: freed after both close callbacks
 };
 
 // Two handles: the memory goes when the second close callback has run.
@@ -27,7 +28,7 @@ void CloseConn(HttpConn* c) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) return;
   auto done = [](uv_handle_t* h) {
     auto* conn = static_cast<HttpConn*>(h->data);
-    if (h == reinterpret_cast<uv_handle_t*>(&conn->deadline)) {
+    if (--conn->open_handles == 0) {
       --g_open;
       delete conn;
     }
