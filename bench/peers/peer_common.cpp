@@ -29,8 +29,8 @@ nlohmann::json LatencySummary(std::vector<int64_t>& s) {
   j["max"] = static_cast<double>(s.back()) / 1000.0;
   // Points of the distribution for a CDF plot: [latency_us, fraction].
   nlohmann::json cdf = nlohmann::json::array();
-  for (double q : {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97,
-                   0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0})
+  for (double q : {0.001, 0.01, 0.05, 0.1,  0.2,  0.3,   0.4,   0.5,    0.6,    0.7, 0.8,
+                   0.9,   0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0})
     cdf.push_back({at(q), q});
   j["cdf"] = cdf;
   return j;
