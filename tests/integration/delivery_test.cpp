@@ -6,29 +6,14 @@
 #include <set>
 #include <thread>
 
-#include "tests/support/cluster.h"
-#include "tests/support/wire_client.h"
+#include "tests/support/server_env.h"
 
 using namespace sp::testkit;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
-  Fixture(bool aof = false, std::vector<std::string> args = {})
-      : redis(aof), server(redis, std::move(args)) {
-    REQUIRE(sp::crypto::InitCrypto());
-  }
-  // A provisioned client, connected and welcomed.
-  std::unique_ptr<WireClient> Connect(const std::string& id, const sp::crypto::KeyPair& key) {
-    auto c = std::make_unique<WireClient>();
-    REQUIRE(c->Connect(server.Port()));
-    REQUIRE(c->Handshake(server.PublicKey(), key, id) == "");
-    return c;
-  }
-  Redis redis;
-  Server server;
-};
+using Fixture = ServerEnv;
 
 // Receives events until `count` distinct ids have arrived, acking each.
 std::vector<std::string> ReceiveAll(WireClient& c, size_t count, std::set<std::string>* seen,
@@ -110,8 +95,8 @@ TEST_CASE("events pushed while the client is offline arrive after it connects") 
 TEST_CASE(
     "a client that never acks gets the event max-attempts times with growing gaps, then "
     "it is dead-lettered and the next events flow") {
-  Fixture f(false, {"--ack-timeout-ms", "200", "--max-attempts", "4", "--backoff-cap-ms", "5000",
-                    "--inflight-window", "1"});
+  Fixture f({"--ack-timeout-ms", "200", "--max-attempts", "4", "--backoff-cap-ms", "5000",
+             "--inflight-window", "1"});
   auto key = sp::crypto::GenerateKeyPair();
   f.redis.Provision("9", key);
   auto client = f.Connect("9", key);
@@ -238,7 +223,7 @@ TEST_CASE("kill -9 of the server with events in flight loses nothing") {
 }
 
 TEST_CASE("Redis restarted (AOF on) mid-stream: nothing lost, delivery resumes by itself") {
-  Fixture f(/*aof=*/true);
+  Fixture f({}, /*aof=*/true);
   auto key = sp::crypto::GenerateKeyPair();
   f.redis.Provision("r", key);
   auto client = f.Connect("r", key);

@@ -12,36 +12,14 @@
 #include <thread>
 
 #include "shared/messages.h"
-#include "tests/support/cluster.h"
-#include "tests/support/wire_client.h"
+#include "tests/support/server_env.h"
 
 using namespace sp::testkit;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Env {
-  explicit Env(std::vector<std::string> args = {}) : server(redis, std::move(args)) {
-    REQUIRE(sp::crypto::InitCrypto());
-  }
-  std::unique_ptr<WireClient> Connect(const std::string& id, const sp::crypto::KeyPair& key) {
-    auto c = std::make_unique<WireClient>();
-    REQUIRE(c->Connect(server.Port()));
-    REQUIRE(c->Handshake(server.PublicKey(), key, id) == "");
-    return c;
-  }
-  template <class Pred>
-  bool Eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return pred();
-  }
-  Redis redis;
-  Server server;
-};
+using Env = ServerEnv;
 
 nlohmann::json ClientEvent(const std::string& id, const std::string& type,
                            const std::string& data) {

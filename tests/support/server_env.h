@@ -1,0 +1,43 @@
+// One private redis-server and one sealpost-server for an integration test,
+// with helpers to connect byte-level clients and to wait for a condition.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/cluster.h"
+#include "tests/support/wire_client.h"
+
+namespace sp::testkit {
+
+struct ServerEnv {
+  explicit ServerEnv(std::vector<std::string> server_args = {}, bool aof = false)
+      : redis(aof), server(redis, std::move(server_args)) {
+    REQUIRE(crypto::InitCrypto());
+  }
+  // A provisioned client, connected and welcomed.
+  std::unique_ptr<WireClient> Connect(const std::string& id, const crypto::KeyPair& key) {
+    auto c = std::make_unique<WireClient>();
+    REQUIRE(c->Connect(server.Port()));
+    REQUIRE(c->Handshake(server.PublicKey(), key, id) == "");
+    return c;
+  }
+  template <class Pred>
+  bool Eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+  }
+  Redis redis;
+  Server server;
+};
+
+}  // namespace sp::testkit
