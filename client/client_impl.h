@@ -89,6 +89,7 @@ class Client::Impl {
   bool LoadKey(std::string* error);
   bool ParseServer(std::string* error);
   void BeginAttempt();
+  int BindSource();  // socket bound to options_.bind_host, port chosen at connect
   void Fail(const ClientError& error);
   void DropConnection();
   void ScheduleReconnect(uint64_t delay_ms);
