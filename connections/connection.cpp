@@ -167,15 +167,24 @@ void Connection::Flush() {
     Close("write queue over limit (slow reader)");
     return;
   }
-  auto* w = new WriteRequest;
-  w->bytes = std::move(*outbox_);
-  outbox_.reset();
-  w->req.data = w;
+  std::unique_ptr<std::string> bytes = std::move(outbox_);
   if (session_) {
-    hub_.Services().usage.Add(session_->client, services::Counter::BytesOut, w->bytes.size());
+    hub_.Services().usage.Add(session_->client, services::Counter::BytesOut, bytes->size());
   }
-  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-  int rc = uv_write(&w->req, stream, &buf, 1, &Connection::OnWriteDone);
+  // Most writes complete at once. uv_try_write needs no request and, unlike a
+  // completed uv_write, does not re-register the socket with epoll afterwards.
+  uv_buf_t buf = uv_buf_init(bytes->data(), static_cast<unsigned>(bytes->size()));
+  int rc = uv_try_write(stream, &buf, 1);
+  if (rc == static_cast<int>(bytes->size())) return;
+  if (rc < 0 && rc != UV_EAGAIN) {
+    Close(uv_strerror(rc));
+    return;
+  }
+  auto* w = new WriteRequest;
+  w->bytes.assign(*bytes, rc > 0 ? static_cast<size_t>(rc) : 0);
+  w->req.data = w;
+  buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+  rc = uv_write(&w->req, stream, &buf, 1, &Connection::OnWriteDone);
   if (rc != 0) {
     delete w;
     Close(uv_strerror(rc));

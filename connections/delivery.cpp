@@ -12,6 +12,16 @@
 namespace sp::connections {
 namespace {
 
+// A number in [0, bound]. Jitter needs spread, not secrecy: xorshift64 seeded
+// once from the OS spares a getrandom() system call per delivered event.
+uint64_t JitterUpTo(uint64_t bound) {
+  static uint64_t state = (uint64_t{randombytes_random()} << 32) | randombytes_random() | 1;
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state % (bound + 1);
+}
+
 // "Equal jitter": half the exponential delay plus a random half, so each gap
 // is at least as long as the previous one (the gaps grow) yet clients spread out.
 uint64_t BackoffMs(const Limits& l, uint32_t attempt) {
@@ -19,7 +29,7 @@ uint64_t BackoffMs(const Limits& l, uint32_t attempt) {
   for (uint32_t i = 1; i < attempt && delay < l.backoff_cap_ms; ++i) delay *= 2;
   delay = std::min(delay, l.backoff_cap_ms);
   uint64_t half = delay / 2;
-  return delay - half + randombytes_uniform(static_cast<uint32_t>(half + 1));
+  return delay - half + JitterUpTo(half);
 }
 
 bool IsInflight(const Session& s, const std::string& id) {
