@@ -22,7 +22,7 @@ constexpr uint64_t kCloseGraceMs = 2000;  // bound on flushing a last error
 }  // namespace
 
 Connection::Connection(Hub& hub, uint64_t id, uint64_t now_ms)
-    : hub_(hub), id_(id), accepted_ms_(now_ms), decoder_(hub.GetLimits().max_frame_bytes) {
+    : hub_(hub), id_(id), handshake_started_ms_(now_ms), decoder_(hub.GetLimits().max_frame_bytes) {
   tcp_.data = this;
   wheel_.owner = this;
   last_rx_ms = now_ms;
@@ -52,6 +52,7 @@ std::string Connection::Peer() const {
 
 void Connection::Start() {
   in_handshake_ = true;
+  handshake_started_ms_ = hub_.NowMs();  // time spent waiting for a slot does not count
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
   if (log::Enabled(log::Level::Debug))

@@ -122,7 +122,7 @@ class Connection {
   bool close_started_ = false;
   bool in_handshake_ = false;  // counted in the hub's handshakes in progress
   WheelEntry wheel_;
-  uint64_t accepted_ms_;
+  uint64_t handshake_started_ms_;  // the handshake deadline counts from here (Start)
   uint64_t close_deadline_ms_ = 0;
   proto::FrameDecoder decoder_;
   std::unique_ptr<HandshakeResponder> handshake_;  // only until the handshake ends

@@ -11,7 +11,7 @@ void Connection::Reschedule() {
   const Limits& l = hub_.GetLimits();
   uint64_t due = last_rx_ms + l.idle_timeout_ms;
   if (state_ != ConnState::Active) {
-    due = std::min(due, accepted_ms_ + l.handshake_timeout_ms);
+    due = std::min(due, handshake_started_ms_ + l.handshake_timeout_ms);
   } else {
     due = std::min(due, next_ping_ms);
     due = std::min(due, last_pong_ms + l.heartbeat_timeout_ms);
@@ -29,7 +29,7 @@ void Connection::OnWake(uint64_t now) {
     }
     return;
   }
-  if (state_ != ConnState::Active && now >= accepted_ms_ + l.handshake_timeout_ms) {
+  if (state_ != ConnState::Active && now >= handshake_started_ms_ + l.handshake_timeout_ms) {
     Fail({proto::error_code::kTimeout, "handshake not completed in time"});
     return;
   }

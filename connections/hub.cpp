@@ -1,5 +1,6 @@
 #include "connections/hub.h"
 
+#include <poll.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -26,6 +27,15 @@ std::string NewSessionId() {
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
   return hex;
+}
+
+// True when the peer has closed or reset the connection; one poll() with no
+// wait, far cheaper than the handshake it saves.
+bool PeerLeft(uv_tcp_t* tcp) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return true;
+  pollfd p{fd, POLLRDHUP, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace
@@ -81,14 +91,6 @@ void Hub::Start() {
 // ---- Accepting -------------------------------------------------------------
 
 void Hub::Accept(uv_stream_t* listener) {
-  // Handshakes cost three X25519 operations each. Beyond max_handshakes in
-  // progress, new connections wait in the kernel's accept backlog (libuv stops
-  // polling the listener until we accept) so started handshakes finish
-  // within their deadline instead of all timing out together in a storm.
-  if (handshaking_ >= limits_.max_handshakes && !shutting_down_) {
-    deferred_listener_ = listener;
-    return;
-  }
   uint64_t id = next_id_++;
   auto* conn = new Connection(*this, id, NowMs());
   uv_tcp_init(loop_, conn->Handle());
@@ -114,8 +116,38 @@ void Hub::Accept(uv_stream_t* listener) {
   }
   stats_.accepted++;
   conns_.emplace(id, conn);
+  // Handshakes cost three X25519 operations each. Beyond max_handshakes in
+  // progress, a new connection waits unread, in arrival order, and its
+  // handshake deadline starts only when its turn comes: in a reconnect storm
+  // the started handshakes finish instead of all timing out together. They
+  // wait here rather than in the kernel's accept queue, which is short
+  // (somaxconn) and drops SYNs once full: a dropped SYN costs its client a
+  // retransmission timeout of one second or more.
+  if (handshaking_ >= limits_.max_handshakes) {
+    waiting_handshakes_.push_back(id);
+    return;
+  }
   ++handshaking_;
   conn->Start();
+}
+
+void Hub::StartWaitingHandshakes() {
+  while ((handshaking_ < limits_.max_handshakes || shutting_down_) &&
+         !waiting_handshakes_.empty()) {
+    Connection* conn = Find(waiting_handshakes_.front());
+    waiting_handshakes_.pop_front();
+    if (conn == nullptr || conn->State() != ConnState::Accepted) continue;  // closed meanwhile
+    if (shutting_down_) {
+      conn->Fail({proto::error_code::kServerBusy, "server shutting down"});
+      continue;
+    }
+    if (PeerLeft(conn->Handle())) {  // its client gave up waiting: spend no X25519 on it
+      conn->Close("peer left while waiting for a handshake slot");
+      continue;
+    }
+    ++handshaking_;
+    conn->Start();
+  }
 }
 
 // Per-IP token bucket (connect_rate_per_ip per second, burst twice that), so
@@ -236,11 +268,7 @@ void Hub::OnTick(uv_timer_t* timer) {
 // After every poll phase: socket output first, then the batched Redis work.
 void Hub::OnCheck(uv_check_t* check) {
   Hub* hub = HubOf(check);
-  if (hub->deferred_listener_ && hub->handshaking_ < hub->limits_.max_handshakes) {
-    uv_stream_t* listener = hub->deferred_listener_;
-    hub->deferred_listener_ = nullptr;
-    hub->Accept(listener);
-  }
+  hub->StartWaitingHandshakes();
   std::vector<uint64_t> ids;
   ids.swap(hub->to_flush_);
   for (uint64_t id : ids) {

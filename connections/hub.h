@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +68,8 @@ class Hub {
   void MarkForFlush(Connection* conn) { to_flush_.push_back(conn->Id()); }
   // A connection counted by Accept() left the handshake (active or closed).
   void HandshakeEnded() { --handshaking_; }
+  // Starts queued handshakes while fewer than max_handshakes are in progress.
+  void StartWaitingHandshakes();
   void FreeConnection(Connection* conn);  // from the close callback
 
   // ---- Delivery (delivery.cpp) -----------------------------------------------
@@ -78,6 +81,7 @@ class Hub {
   void ReloadAll();  // after a Redis reconnect
 
   size_t ConnectionCount() const { return conns_.size(); }
+  size_t HandshakesWaiting() const { return waiting_handshakes_.size(); }
   size_t SessionCount() const { return clients_.size(); }
   uint64_t InflightTotal() const;
   std::vector<std::string> ClientIds() const;
@@ -122,9 +126,9 @@ class Hub {
   };
   std::unordered_map<std::string, IpBucket> ip_buckets_;
   std::unique_ptr<char[]> read_buffer_;
-  std::vector<uint64_t> to_flush_;            // connections with queued output
-  size_t handshaking_ = 0;                    // accepted, not yet active or closed
-  uv_stream_t* deferred_listener_ = nullptr;  // a connection waits to be accepted
+  std::vector<uint64_t> to_flush_;           // connections with queued output
+  size_t handshaking_ = 0;                   // started, not yet active or closed
+  std::deque<uint64_t> waiting_handshakes_;  // accepted, not started: arrival order
   std::vector<uint8_t> scratch_;
   HubStats stats_;
   bool shutting_down_ = false;

@@ -124,7 +124,7 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   opt("--max-connections", l.max_connections, "SEALPOST_MAX_CONNECTIONS",
       "Connections per process");
   opt("--max-handshakes", l.max_handshakes, "SEALPOST_MAX_HANDSHAKES",
-      "Handshakes in progress per process; further connections wait in the accept backlog");
+      "Handshakes in progress per process; further connections wait, unread, in arrival order");
   opt("--max-write-queue-bytes", l.max_write_queue_bytes, "SEALPOST_MAX_WRITE_QUEUE_BYTES",
       "Close a connection whose unsent output exceeds this");
   opt("--client-rate", l.client_rate_per_s, "SEALPOST_CLIENT_RATE",

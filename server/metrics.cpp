@@ -18,6 +18,9 @@ std::string RenderMetrics(connections::Hub& hub, services::Services& services) {
   out.reserve(4096);
   Metric(&out, "sealpost_connections", "gauge", "Open client connections", hub.ConnectionCount());
   Metric(&out, "sealpost_sessions", "gauge", "Authenticated sessions", hub.SessionCount());
+  Metric(&out, "sealpost_handshakes_waiting", "gauge",
+         "Accepted connections waiting for a handshake slot (--max-handshakes)",
+         hub.HandshakesWaiting());
   Metric(&out, "sealpost_inflight_events", "gauge", "Events sent and not yet acked",
          hub.InflightTotal());
   Metric(&out, "sealpost_connections_accepted_total", "counter", "Accepted connections",

@@ -365,7 +365,7 @@ TEST_CASE("Redis dropping the server's connections under load: the server notice
   CHECK_FALSE(c->Closed());
 }
 
-TEST_CASE("handshakes beyond --max-handshakes wait in the backlog and complete later") {
+TEST_CASE("handshakes beyond --max-handshakes wait their turn and complete later") {
   Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500"});
   auto key = sp::crypto::GenerateKeyPair();
   env.redis.Provision("queued", key);
