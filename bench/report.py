@@ -470,8 +470,9 @@ def cmd_docs(latest, out_md):
                 meta["ip_local_port_range"], meta["tcp_tw_reuse"], meta["somaxconn"],
                 meta["tcp_max_syn_backlog"], meta.get("loadavg_before", "n/a"),
                 meta.get("loadavg_after", "n/a")))
-    L.append("Run it: `scripts/bench --quick` (3 runs, short durations, one 100,000-connection "
-             "run) or `scripts/bench` (3 runs of everything, longer durations). `--only idle,storm` "
+    L.append("Run it: `scripts/bench --quick` (a smoke run under 10 minutes: 3 runs of the short "
+             "flows, one run of the idle, 100,000-connection, storm and peer-memory scenarios) or "
+             "`scripts/bench` (3 runs of everything, longer durations). `--only idle,storm` "
              "runs a subset; `--runs N` changes the run count; `BENCH_BUILD_DIR=dir` builds "
              "elsewhere than `build/`. In the commands below `$PORT`, `$REDIS_URL` and "
              "`$SERVER_PK` stand for the private Redis / server started by the script (free ports "
