@@ -1,5 +1,5 @@
-// Shared helpers of sealpost-bench: clocks, deterministic bench identities,
-// a blocking Redis connection and latency summaries.
+// Shared helpers of sealpost-bench: deterministic bench identities and a
+// blocking Redis connection (clocks and latency summaries: bench/measure.h).
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -10,12 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure.h"
 #include "crypto/keys.h"
 
 namespace spb {
 
-// CLOCK_MONOTONIC in nanoseconds: comparable across processes on one machine.
-int64_t NowNs();
 inline double NowSec() {
   return static_cast<double>(NowNs()) / 1e9;
 }
@@ -51,12 +50,6 @@ Redis ConnectRedis(const std::string& url);
 Reply Command(redisContext* c, const std::vector<std::string>& argv);
 void Append(redisContext* c, const std::vector<std::string>& argv);
 Reply NextReply(redisContext* c);
-
-// Latency summary in microseconds of the given samples (nanoseconds); sorts them.
-nlohmann::json LatencySummary(std::vector<int64_t>& samples_ns);
-
-// One JSON line on stdout, flushed.
-void Emit(const nlohmann::json& j);
 
 // Sum of XLEN over the events streams of clients [first, first+count).
 long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count);

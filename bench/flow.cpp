@@ -20,15 +20,6 @@ std::string EventsKey(const std::string& prefix, size_t i) {
   return "sp:{" + ClientId(prefix, i) + "}:events";
 }
 
-// data = "<ns stamp, 20 digits>:" then filler up to the payload size.
-std::string Stamped(int64_t ns, const std::string& filler) {
-  char head[32];
-  int len = std::snprintf(head, sizeof head, "%020lld:", static_cast<long long>(ns));
-  std::string data(head, static_cast<size_t>(len));
-  if (filler.size() > data.size()) data.append(filler, data.size());
-  return data;
-}
-
 }  // namespace
 
 int RunFlow(const FlowOptions& o) {
@@ -53,10 +44,8 @@ int RunFlow(const FlowOptions& o) {
       [&](size_t index, const sealpost::Event& e) {
         int64_t now = NowNs();
         std::string_view data = e.Get("data");
-        if (fixed_rate && data.size() > 20) {
-          int64_t stamp = std::strtoll(std::string(data.substr(0, 20)).c_str(), nullptr, 10);
-          latencies.push_back(now - stamp);
-        }
+        int64_t stamp = fixed_rate ? ParseStamp(data.data(), data.size()) : -1;
+        if (stamp >= 0) latencies.push_back(now - stamp);
         received[index].fetch_add(1, std::memory_order_relaxed);
         total_received.fetch_add(1, std::memory_order_relaxed);
       },
@@ -84,7 +73,6 @@ int RunFlow(const FlowOptions& o) {
 
   std::thread producer([&] {
     Redis r = ConnectRedis(o.set.redis);
-    std::string filler = Payload(o.payload);
     std::vector<std::string> keys;
     for (size_t i = 0; i < n; ++i) keys.push_back(EventsKey(o.set.prefix, o.set.first + i));
     std::vector<uint64_t> sent(n, 0);
@@ -103,8 +91,8 @@ int RunFlow(const FlowOptions& o) {
               t_start + static_cast<int64_t>(static_cast<double>(total) * 1e9 / o.rate);
           size_t i = next_client;
           next_client = (next_client + 1) % n;
-          Append(r.get(),
-                 {"XADD", keys[i], "*", "type", "bench", "data", Stamped(scheduled, filler)});
+          Append(r.get(), {"XADD", keys[i], "*", "type", "bench", "data",
+                           StampedPayload(scheduled, o.payload)});
           ++sent[i];
         }
       } else {
@@ -113,7 +101,8 @@ int RunFlow(const FlowOptions& o) {
           next_client = (next_client + 1) % n;
           uint64_t got = received[i].load(std::memory_order_relaxed);
           for (; sent[i] - got < o.backlog && appended < 8192; ++appended) {
-            Append(r.get(), {"XADD", keys[i], "*", "type", "bench", "data", Stamped(now, filler)});
+            Append(r.get(),
+                   {"XADD", keys[i], "*", "type", "bench", "data", StampedPayload(now, o.payload)});
             ++sent[i];
             ++total;
           }

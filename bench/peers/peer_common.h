@@ -6,12 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure.h"
+
 namespace peer {
 
-int64_t NowNs();  // CLOCK_MONOTONIC
-// Latency summary in microseconds of samples in nanoseconds; sorts them.
-nlohmann::json LatencySummary(std::vector<int64_t>& samples_ns);
-void Emit(const nlohmann::json& j);
+using spb::Emit;
+using spb::LatencySummary;
+using spb::NowNs;
+using spb::ParseStamp;
+using spb::StampedPayload;
+
 // Minimal flag parsing: --name value pairs and bare --flags.
 class Args {
  public:
@@ -25,8 +29,5 @@ class Args {
   std::string command_;
   std::vector<std::pair<std::string, std::string>> kv_;
 };
-// 20-digit timestamp, ':', then filler up to `bytes`.
-std::string StampedPayload(int64_t ns, size_t bytes);
-int64_t ParseStamp(const char* data, size_t len);  // -1 when absent
 
 }  // namespace peer
