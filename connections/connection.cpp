@@ -222,11 +222,12 @@ bool Connection::SendMessage(const std::string& json) {
 void Connection::Fail(const CloseReason& reason) {
   if (close_started_) return;
   hub_.Stats().protocol_errors++;
-  log::Info("conn.error", {{"conn", id_},
-                           {"peer", Peer()},
-                           {"client", session_ ? session_->client : std::string()},
-                           {"code", reason.code},
-                           {"reason", reason.message}});
+  if (log::Enabled(log::Level::Info))  // Peer() is a system call: only when logged
+    log::Info("conn.error", {{"conn", id_},
+                             {"peer", Peer()},
+                             {"client", session_ ? session_->client : std::string()},
+                             {"code", reason.code},
+                             {"reason", reason.message}});
   proto::Error err;
   err.code = std::string(reason.code);
   err.message = reason.message;
@@ -262,10 +263,11 @@ void Connection::OnShutdown(uv_shutdown_t* req, int /*status*/) {
 
 void Connection::Close(std::string_view why) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
-  log::Debug("conn.closed", {{"conn", id_},
-                             {"peer", Peer()},
-                             {"client", session_ ? session_->client : std::string()},
-                             {"reason", why}});
+  if (log::Enabled(log::Level::Debug))
+    log::Debug("conn.closed", {{"conn", id_},
+                               {"peer", Peer()},
+                               {"client", session_ ? session_->client : std::string()},
+                               {"reason", why}});
   close_started_ = true;
   Finish();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);

@@ -70,7 +70,8 @@ void Connection::OnClientLookup(bool key_matches, bool disabled) {
   welcome.max_frame_bytes = static_cast<int64_t>(hub_.GetLimits().max_frame_bytes);
   welcome.ts = proto::NowMs();
   SendMessage(proto::Serialize(welcome));
-  log::Info("session.started", {{"conn", id_}, {"peer", Peer()}, {"client", session_->client}});
+  if (log::Enabled(log::Level::Info))
+    log::Info("session.started", {{"conn", id_}, {"peer", Peer()}, {"client", session_->client}});
   uint64_t now = hub_.NowMs();
   last_pong_ms = now;
   next_ping_ms = now + hub_.GetLimits().heartbeat_interval_ms;

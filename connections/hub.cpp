@@ -99,11 +99,8 @@ void Hub::Accept(uv_stream_t* listener) {
              [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
     return;
   }
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  uv_tcp_getpeername(conn->Handle(), reinterpret_cast<sockaddr*>(&addr), &len);
   bool over_limit = conns_.size() >= limits_.max_connections;
-  if (shutting_down_ || over_limit || !AllowConnectFrom(addr)) {
+  if (shutting_down_ || over_limit || !AllowConnectFrom(conn->Handle())) {
     // Refused before any state is built: a plaintext error, then close.
     stats_.rejected++;
     conns_.emplace(id, conn);
@@ -152,9 +149,12 @@ void Hub::StartWaitingHandshakes() {
 
 // Per-IP token bucket (connect_rate_per_ip per second, burst twice that), so
 // one address cannot monopolise handshakes.
-bool Hub::AllowConnectFrom(const sockaddr_storage& addr) {
+bool Hub::AllowConnectFrom(uv_tcp_t* tcp) {
   uint64_t rate = limits_.connect_rate_per_ip;
   if (rate == 0) return true;
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len);
   std::string key;
   if (addr.ss_family == AF_INET) {
     auto* in = reinterpret_cast<const sockaddr_in*>(&addr);

@@ -94,7 +94,7 @@ class Hub {
   static void OnPollTimer(uv_timer_t* timer);
   static void OnDrainTimer(uv_timer_t* timer);
 
-  bool AllowConnectFrom(const sockaddr_storage& addr);
+  bool AllowConnectFrom(uv_tcp_t* tcp);
   void PruneIpBuckets();
   void SendEntries(Connection* conn, std::vector<services::StreamEntry> entries);
   bool SendEvent(Connection* conn, size_t index);

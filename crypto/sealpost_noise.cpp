@@ -48,6 +48,7 @@ noise::Status StartHandshake(std::string_view protocol_name, bool initiator,
   config.initiator = initiator;
   config.prologue = AsBytes(kPrologue);
   config.local_static_secret = local_static.secret.data();
+  config.local_static_public = local_static.public_key;
   return noise::HandshakeState::Create(config, out);
 }
 

@@ -111,7 +111,11 @@ Status HandshakeState::Impl::Init(const HandshakeConfig& config, const ProtocolS
     if (config.psks[i].size() != 32) return Status::MissingKey;
     std::memcpy(psks[i].data(), config.psks[i].data(), 32);
   }
-  if (config.local_static_secret != nullptr) {
+  if (config.local_static_secret != nullptr && config.local_static_public != nullptr) {
+    std::memcpy(s.secret.data(), config.local_static_secret, kDhLen);
+    std::memcpy(s.public_key, config.local_static_public, kDhLen);
+    has_s = true;
+  } else if (config.local_static_secret != nullptr) {
     s = KeyPairFromSecret({config.local_static_secret, kDhLen});
     has_s = true;
   }
