@@ -22,7 +22,7 @@ namespace {
 struct WriteRequest {
   uv_write_t req;
   std::string bytes;
-  std::string ack_event_id;  // set when this write carries an ack
+  std::vector<std::string> ack_event_ids;  // the acks this write carries
 };
 
 // Frames are handled before OnRead returns (the decoder copies only an
@@ -114,31 +114,45 @@ void Client::Impl::OnData(Conn* conn, std::string_view chunk) {
   if (conn != conn_) return;
   last_rx_ = uv_now(loop_);
   conn->decoder.Feed(chunk);
+  // What the frames of this chunk make us send (acks, mostly) leaves in one
+  // write at the end rather than one system call per message.
+  batching_ = true;
   std::string_view frame;
   while (conn_ == conn) {  // a frame may end this connection
     sp::proto::FrameStatus status = conn->decoder.Next(&frame);
-    if (status == sp::proto::FrameStatus::NeedMore) return;
+    if (status == sp::proto::FrameStatus::NeedMore) break;
     if (status == sp::proto::FrameStatus::TooLarge) {
       Fail(Err(errors::kProtocol, "frame from server exceeds the size limit"));
-      return;
+      break;
     }
     OnFrame(frame);
   }
+  batching_ = false;
+  std::string bytes = std::move(batch_bytes_);
+  std::vector<std::string> acks = std::move(batch_acks_);
+  batch_bytes_.clear();
+  batch_acks_.clear();
+  if (conn_ == conn && !bytes.empty()) WriteBytes(std::move(bytes), std::move(acks));
 }
 
 // ---- Writing ---------------------------------------------------------------------
 
-void Client::Impl::WriteBytes(std::string bytes, std::string ack_event_id) {
+void Client::Impl::WriteBytes(std::string bytes, std::vector<std::string> ack_event_ids) {
+  if (batching_) {
+    batch_bytes_ += bytes;
+    for (auto& id : ack_event_ids) batch_acks_.push_back(std::move(id));
+    return;
+  }
   auto* w = new WriteRequest;
   w->bytes = std::move(bytes);
-  w->ack_event_id = std::move(ack_event_id);
+  w->ack_event_ids = std::move(ack_event_ids);
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
   int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&conn_->tcp), &buf, 1,
                     [](uv_write_t* req, int status) {
                       auto* wr = static_cast<WriteRequest*>(req->data);
                       auto* c = static_cast<Conn*>(req->handle->data);
-                      if (c->owner) c->owner->OnWriteDone(wr->ack_event_id, status);
+                      if (c->owner) c->owner->OnWriteDone(wr->ack_event_ids, status);
                       delete wr;
                     });
   if (rc != 0) {
@@ -147,13 +161,14 @@ void Client::Impl::WriteBytes(std::string bytes, std::string ack_event_id) {
   }
 }
 
-void Client::Impl::OnWriteDone(const std::string& ack_event_id, int status) {
+void Client::Impl::OnWriteDone(const std::vector<std::string>& ack_event_ids, int status) {
   if (status < 0) {
     if (status != UV_ECANCELED) Fail(Err(errors::kConnectionLost, uv_strerror(status)));
     return;
   }
-  if (!ack_event_id.empty() && callbacks_.on_ack_written && !destroying_) {
-    callbacks_.on_ack_written(ack_event_id);
+  for (const std::string& id : ack_event_ids) {
+    if (!callbacks_.on_ack_written || destroying_) return;
+    callbacks_.on_ack_written(id);
   }
 }
 
@@ -206,7 +221,9 @@ bool Client::Impl::SendMessage(const std::string& json, std::string ack_event_id
   sp::crypto::Base64EncodeAppend({cipher, cipher_len}, &bytes);
   bytes.push_back('\0');
   Conn* conn = conn_;
-  WriteBytes(std::move(bytes), std::move(ack_event_id));
+  std::vector<std::string> acks;
+  if (!ack_event_id.empty()) acks.push_back(std::move(ack_event_id));
+  WriteBytes(std::move(bytes), std::move(acks));
   return conn_ == conn;
 }
 

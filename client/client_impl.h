@@ -82,7 +82,7 @@ class Client::Impl {
   void OnConnected(internal::Conn* conn, int status);
   void OnData(internal::Conn* conn, std::string_view chunk);
   void OnReadError(internal::Conn* conn, int status);
-  void OnWriteDone(const std::string& ack_event_id, int status);
+  void OnWriteDone(const std::vector<std::string>& ack_event_ids, int status);
 
  private:
   // Lifecycle (client.cpp)
@@ -105,7 +105,7 @@ class Client::Impl {
   void OnSendError(const sp::proto::Error& error);
 
   // Wire (client_conn.cpp)
-  void WriteBytes(std::string bytes, std::string ack_event_id = {});
+  void WriteBytes(std::string bytes, std::vector<std::string> ack_event_ids = {});
   void WriteHandshakeFrame(std::string frame);
   static void OnPieceTimer(uv_timer_t* timer);
   void WriteNextPiece();
@@ -136,6 +136,10 @@ class Client::Impl {
   internal::Conn* conn_ = nullptr;
   bool started_ = false;
   bool destroying_ = false;
+  // Inside OnData: writes collect here and leave in one write at its end.
+  bool batching_ = false;
+  std::string batch_bytes_;
+  std::vector<std::string> batch_acks_;
   bool events_paused_ = false;
   uv_timer_t timer_;
   bool timer_init_ = false;
