@@ -4,20 +4,12 @@
 
 #include <cstdint>
 
+#include "shared/random.h"
+
 namespace sealpost::internal {
 
-// Small, fast generator (splitmix64); seeded from libsodium by default.
-class Rng {
- public:
-  Rng();
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next();
-  // Uniform in [lo, hi] (inclusive); lo when hi <= lo.
-  uint64_t Between(uint64_t lo, uint64_t hi);
-
- private:
-  uint64_t state_;
-};
+// The jitter generator every part of sealpost uses (shared/random.h).
+using Rng = sp::Rng;
 
 class Backoff {
  public:

@@ -1,31 +1,19 @@
 #include "connections/connection.h"
 
-#include <cstring>
-
+#include "connections/client_check.h"
 #include "connections/dispatch.h"
 #include "connections/handshake_responder.h"
-#include "connections/hub.h"
+#include "connections/loop_context.h"
+#include "connections/peer_address.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
 
 namespace sp::connections {
-namespace {
 
-// A write owns its bytes until libuv calls back (also with UV_ECANCELED).
-struct WriteRequest {
-  uv_write_t req;
-  std::string bytes;
-};
-
-constexpr uint64_t kCloseGraceMs = 2000;  // bound on flushing a last error
-
-}  // namespace
-
-Connection::Connection(Hub& hub, uint64_t id, uint64_t now_ms)
-    : hub_(hub), id_(id), handshake_started_ms_(now_ms), decoder_(hub.GetLimits().max_frame_bytes) {
+Connection::Connection(LoopContext& ctx, uint64_t id)
+    : ctx_(ctx), id_(id), liveness_(ctx.NowMs()), decoder_(ctx.settings.bounds.max_frame_bytes) {
   tcp_.data = this;
   wheel_.owner = this;
-  last_rx_ms = now_ms;
 }
 
 Connection::~Connection() = default;
@@ -33,26 +21,13 @@ Connection::~Connection() = default;
 // Computed when a log line needs it: keeping the text would cost every idle
 // connection 32 bytes or more.
 std::string Connection::Peer() const {
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-    uv_ip4_name(in, host, sizeof host);
-    port = ntohs(in->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    uv_ip6_name(in6, host, sizeof host);
-    port = ntohs(in6->sin6_port);
-  }
-  return std::string(host) + ":" + std::to_string(port);
+  PeerAddress address;
+  return PeerAddress::Of(&tcp_, &address) ? address.Text() : "?";
 }
 
 void Connection::Start() {
   in_handshake_ = true;
-  handshake_started_ms_ = hub_.NowMs();  // time spent waiting for a slot does not count
+  liveness_.HandshakeStarted(ctx_.NowMs());
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
   if (log::Enabled(log::Level::Debug))
@@ -62,12 +37,8 @@ void Connection::Start() {
 
 // ---- Reading ----------------------------------------------------------------
 
-// Every connection reads into the hub's one buffer: frames are handled before
-// OnRead returns and only an unterminated tail is copied, so an idle
-// connection holds no receive buffer at all.
 void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  auto* self = static_cast<Connection*>(handle->data);
-  *buf = self->hub_.ReadBuffer();
+  *buf = static_cast<Connection*>(handle->data)->ctx_.ReadBuffer();
 }
 
 void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -78,10 +49,11 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     return;
   }
   if (self->state_ == ConnState::Closing) return;
-  self->last_rx_ms = self->hub_.NowMs();
+  self->liveness_.Received(self->ctx_.NowMs());
+  // Nothing is counted under a client's name before the registry accepted it.
   if (self->session_) {
-    self->hub_.Services().usage.Add(self->session_->client, services::Counter::BytesIn,
-                                    static_cast<uint64_t>(nread));
+    self->ctx_.services.usage.Add(self->session_->client, services::Counter::BytesIn,
+                                  static_cast<uint64_t>(nread));
   }
   self->decoder_.Feed(std::string_view(buf->base, static_cast<size_t>(nread)));
   std::string_view frame;
@@ -119,7 +91,7 @@ void Connection::OnFrame(std::string_view frame) {
 
 void Connection::OnTransportFrame(std::string_view frame) {
   size_t cap = frame.size() / 4 * 3 + 3;
-  uint8_t* cipher = hub_.Scratch(cap * 2);
+  uint8_t* cipher = ctx_.Scratch(cap * 2);
   uint8_t* plain = cipher + cap;
   size_t cipher_len = 0;
   if (!crypto::Base64DecodeInto(frame, cipher, cap, &cipher_len) ||
@@ -135,70 +107,119 @@ void Connection::OnTransportFrame(std::string_view frame) {
   }
   std::string_view json(reinterpret_cast<const char*>(plain),
                         cipher_len - crypto::Transport::Overhead());
-  Dispatch(hub_, *this, json);
+  Dispatch(ctx_, *this, json);
+}
+
+// ---- Handshake ----------------------------------------------------------------
+
+// Drives the pure HandshakeResponder (docs/PROTOCOL.md §2), then checks the
+// claimed client id against the registry.
+void Connection::OnHandshakeFrame(std::string_view frame) {
+  if (!handshake_) handshake_ = std::make_unique<HandshakeResponder>(ctx_.server_key);
+  HandshakeResponder::Step step = handshake_->OnFrame(frame);
+  switch (step.kind) {
+    case HandshakeResponder::StepKind::Fail:
+      if (step.code == proto::error_code::kHandshakeFailed) ctx_.stats.handshake_failures++;
+      Fail({step.code, std::move(step.message)});
+      return;
+    case HandshakeResponder::StepKind::Reply:
+      state_ = ConnState::ResponseSent;
+      WriteFrame(step.frame);
+      return;
+    case HandshakeResponder::StepKind::Authenticate:
+      break;
+  }
+  has_transport_ = handshake_->TakeTransport(&transport_);
+  handshake_.reset();
+  state_ = ConnState::Authenticating;
+  LookUpClient(std::move(step.client), std::move(step.remote_pk));
+}
+
+// The claimed id is only a claim until the registry holds the same key: no
+// session (and nothing in Redis under that name) exists before.
+void Connection::LookUpClient(std::string client, std::string remote_pk) {
+  LoopContext* ctx = &ctx_;
+  uint64_t id = id_;
+  ctx_.services.registry.Lookup(client, [ctx, id, client, remote_pk](services::ClientRecord rec) {
+    Connection* conn = ctx->table.Find(id);  // it may have gone while Redis answered
+    if (conn == nullptr || conn->State() != ConnState::Authenticating) return;
+    ClientVerdict verdict = CheckClient(rec, remote_pk);
+    if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
+    if (verdict.accepted)
+      conn->Activate(client);
+    else
+      conn->Fail({verdict.code, std::string(verdict.message)});
+  });
+}
+
+void Connection::Activate(std::string client) {
+  const Settings& settings = ctx_.settings;
+  state_ = ConnState::Active;
+  LeaveHandshake();
+  session_ = std::make_unique<Session>(std::move(client), *this);
+  ctx_.events->OnAuthenticated(*this);  // names the session, replaces an older one
+  SendMessage(proto::Serialize(session_->Welcome(settings)));
+  if (log::Enabled(log::Level::Info))
+    log::Info("session.started", {{"conn", id_}, {"peer", Peer()}, {"client", session_->client}});
+  uint64_t now = ctx_.NowMs();
+  liveness_.SessionStarted(now, settings.timings);
+  rate_.Fill(settings.bounds.client_rate_per_s, now);
+  Reschedule();
+  session_->delivery.Restart();
+}
+
+// ---- Deadlines ------------------------------------------------------------------
+
+void Connection::Reschedule() {
+  if (state_ == ConnState::Closing) return;
+  uint64_t due = liveness_.NextDueMs(ctx_.settings.timings);
+  if (session_) due = std::min(due, session_->delivery.NextDueMs());
+  ctx_.wheel.Schedule(&wheel_, due);
+}
+
+void Connection::OnWake(uint64_t now) {
+  if (state_ == ConnState::Closing) {
+    // A last error could not be flushed in time: close hard.
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
+    return;
+  }
+  Liveness::Verdict verdict = liveness_.Check(now, ctx_.settings.timings);
+  if (verdict == Liveness::Verdict::PingDue) {
+    proto::Ping ping;
+    ping.ts = proto::NowMs();
+    SendMessage(proto::Serialize(ping));
+    liveness_.PingSent(now, ctx_.settings.timings);
+  } else if (verdict != Liveness::Verdict::Fine) {
+    Fail({proto::error_code::kTimeout, std::string(Liveness::Describe(verdict))});
+    return;
+  }
+  if (session_) {
+    session_->delivery.OnTimer(now);
+    if (state_ == ConnState::Closing) return;
+  }
+  Reschedule();
+}
+
+bool Connection::TakeToken() {
+  return rate_.Take(ctx_.settings.bounds.client_rate_per_s, ctx_.NowMs());
+}
+
+void Connection::OnPong() {
+  liveness_.PongReceived(ctx_.NowMs());
 }
 
 // ---- Writing ----------------------------------------------------------------
 
-// Frames queue in a per-connection outbox that the hub flushes once per loop
-// iteration (Hub::OnCheck): a burst of events becomes one write system call.
-// The outbox exists only while it holds bytes.
-std::string* Connection::Outbox() {
-  if (!outbox_) {
-    outbox_ = std::make_unique<std::string>();
-    hub_.MarkForFlush(this);
-  }
-  return outbox_.get();
+std::string* Connection::OutboxBuffer() {
+  bool created = false;
+  std::string* buffer = outbox_.Buffer(&created);
+  if (created) ctx_.to_flush.push_back(id_);
+  return buffer;
 }
 
-bool Connection::WriteFrame(std::string_view payload) {
-  if (close_started_) return false;
-  proto::AppendFrame(payload, Outbox());
-  return true;
-}
-
-void Connection::Flush() {
-  if (!outbox_ || outbox_->empty() || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) {
-    outbox_.reset();
-    return;
-  }
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (uv_stream_get_write_queue_size(stream) > hub_.GetLimits().max_write_queue_bytes) {
-    outbox_.reset();
-    Close("write queue over limit (slow reader)");
-    return;
-  }
-  std::unique_ptr<std::string> bytes = std::move(outbox_);
-  if (session_) {
-    hub_.Services().usage.Add(session_->client, services::Counter::BytesOut, bytes->size());
-  }
-  // Most writes complete at once. uv_try_write needs no request and, unlike a
-  // completed uv_write, does not re-register the socket with epoll afterwards.
-  uv_buf_t buf = uv_buf_init(bytes->data(), static_cast<unsigned>(bytes->size()));
-  int rc = uv_try_write(stream, &buf, 1);
-  if (rc == static_cast<int>(bytes->size())) return;
-  if (rc < 0 && rc != UV_EAGAIN) {
-    Close(uv_strerror(rc));
-    return;
-  }
-  auto* w = new WriteRequest;
-  w->bytes.assign(*bytes, rc > 0 ? static_cast<size_t>(rc) : 0);
-  w->req.data = w;
-  buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-  rc = uv_write(&w->req, stream, &buf, 1, &Connection::OnWriteDone);
-  if (rc != 0) {
-    delete w;
-    Close(uv_strerror(rc));
-  }
-}
-
-void Connection::OnWriteDone(uv_write_t* req, int status) {
-  auto* w = static_cast<WriteRequest*>(req->data);
-  auto* self = static_cast<Connection*>(req->handle->data);
-  delete w;
-  if (status < 0 && status != UV_ECANCELED && self->state_ != ConnState::Closing) {
-    self->Close(uv_strerror(status));
-  }
+void Connection::WriteFrame(std::string_view payload) {
+  if (!close_started_) proto::AppendFrame(payload, OutboxBuffer());
 }
 
 // Encrypts straight into the outbox: scratch ciphertext, base64 appended, 0x00.
@@ -206,26 +227,54 @@ bool Connection::SendMessage(const std::string& json) {
   if (!has_transport_ || close_started_) return false;
   if (json.size() > crypto::Transport::MaxPlaintext()) return false;
   size_t cipher_len = json.size() + crypto::Transport::Overhead();
-  uint8_t* cipher = hub_.Scratch(cipher_len);
+  uint8_t* cipher = ctx_.Scratch(cipher_len);
   if (!transport_.Encrypt(crypto::AsBytes(json), cipher)) {
     Close("nonce exhausted");
     return false;
   }
-  std::string* out = Outbox();
+  std::string* out = OutboxBuffer();
   crypto::Base64EncodeAppend({cipher, cipher_len}, out);
   out->push_back('\0');
   return true;
+}
+
+void Connection::Flush() {
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) {
+    outbox_.Discard();
+    return;
+  }
+  size_t written = 0;
+  int error = 0;
+  switch (outbox_.Flush(reinterpret_cast<uv_stream_t*>(&tcp_),
+                        ctx_.settings.bounds.max_write_queue_bytes, &Connection::OnWriteError,
+                        &written, &error)) {
+    case Outbox::FlushResult::Written:
+      break;
+    case Outbox::FlushResult::OverLimit:
+      Close("write queue over limit (slow reader)");
+      return;
+    case Outbox::FlushResult::Failed:
+      Close(uv_strerror(error));
+      return;
+  }
+  if (session_ && written > 0)
+    ctx_.services.usage.Add(session_->client, services::Counter::BytesOut, written);
+}
+
+void Connection::OnWriteError(uv_stream_t* stream, int status) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (self->state_ != ConnState::Closing) self->Close(uv_strerror(status));
 }
 
 // ---- Closing ----------------------------------------------------------------
 
 void Connection::Fail(const CloseReason& reason) {
   if (close_started_) return;
-  hub_.Stats().protocol_errors++;
+  ctx_.stats.protocol_errors++;
   if (log::Enabled(log::Level::Info))  // Peer() is a system call: only when logged
     log::Info("conn.error", {{"conn", id_},
                              {"peer", Peer()},
-                             {"client", session_ ? session_->client : std::string()},
+                             {"client", Client()},
                              {"code", reason.code},
                              {"reason", reason.message}});
   proto::Error err;
@@ -249,25 +298,21 @@ void Connection::Fail(const CloseReason& reason) {
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
     return;
   }
-  close_deadline_ms_ = hub_.NowMs() + kCloseGraceMs;
-  hub_.Wheel().Schedule(&wheel_, close_deadline_ms_);
+  ctx_.wheel.Schedule(&wheel_, ctx_.NowMs() + ctx_.settings.timings.close_grace_ms);
 }
 
 void Connection::OnShutdown(uv_shutdown_t* req, int /*status*/) {
   auto* self = static_cast<Connection*>(req->handle->data);
   delete req;
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->tcp_))) {
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->tcp_)))
     uv_close(reinterpret_cast<uv_handle_t*>(&self->tcp_), &Connection::OnClosed);
-  }
 }
 
 void Connection::Close(std::string_view why) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
   if (log::Enabled(log::Level::Debug))
-    log::Debug("conn.closed", {{"conn", id_},
-                               {"peer", Peer()},
-                               {"client", session_ ? session_->client : std::string()},
-                               {"reason", why}});
+    log::Debug("conn.closed",
+               {{"conn", id_}, {"peer", Peer()}, {"client", Client()}, {"reason", why}});
   close_started_ = true;
   Finish();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
@@ -279,22 +324,22 @@ void Connection::Finish() {
   state_ = ConnState::Closing;
   LeaveHandshake();
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-  hub_.Wheel().Cancel(&wheel_);
-  hub_.Forget(this);
+  ctx_.wheel.Cancel(&wheel_);
+  ctx_.events->OnClosing(*this);
   handshake_.reset();
 }
 
 void Connection::LeaveHandshake() {
   if (!in_handshake_) return;
   in_handshake_ = false;
-  hub_.HandshakeEnded();
+  ctx_.events->OnHandshakeEnded(*this);
 }
 
 void Connection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
   // Fail() may have armed the close deadline: the wheel must forget us first.
-  self->hub_.Wheel().Cancel(&self->wheel_);
-  self->hub_.FreeConnection(self);
+  self->ctx_.wheel.Cancel(&self->wheel_);
+  self->ctx_.events->OnClosed(*self);
 }
 
 }  // namespace sp::connections

@@ -1,145 +1,126 @@
-// At-least-once delivery for one session: pending entries first (claimed from
-// the group's pending list), then new ones, never more than the inflight
-// window; resends with exponential backoff and jitter; dead letters after
-// max attempts. Redis callbacks find the connection again by id and session.
-#include <sodium.h>
+#include "connections/delivery.h"
 
 #include <algorithm>
+#include <limits>
 
-#include "connections/hub.h"
+#include "connections/loop_context.h"
+#include "crypto/sealpost_noise.h"
 #include "shared/log.h"
+#include "shared/messages.h"
 
 namespace sp::connections {
-namespace {
 
-// A number in [0, bound]. Jitter needs spread, not secrecy: xorshift64 seeded
-// once from the OS spares a getrandom() system call per delivered event.
-uint64_t JitterUpTo(uint64_t bound) {
-  static uint64_t state = (uint64_t{randombytes_random()} << 32) | randombytes_random() | 1;
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state % (bound + 1);
+// ---- Reading from Redis -------------------------------------------------------
+
+void Delivery::Restart() {
+  claim_cursor_ = "0-0";
+  pending_exhausted_ = false;
+  has_new_ = true;
+  Pump();
 }
 
-// "Equal jitter": half the exponential delay plus a random half, so each gap
-// is at least as long as the previous one (the gaps grow) yet clients spread out.
-uint64_t BackoffMs(const Limits& l, uint32_t attempt) {
-  uint64_t delay = l.ack_timeout_ms;
-  for (uint32_t i = 1; i < attempt && delay < l.backoff_cap_ms; ++i) delay *= 2;
-  delay = std::min(delay, l.backoff_cap_ms);
-  uint64_t half = delay / 2;
-  return delay - half + JitterUpTo(half);
+void Delivery::OnNews() {
+  has_new_ = true;
+  if (reading_)
+    read_again_ = true;
+  else
+    Pump();
 }
 
-bool IsInflight(const Session& s, const std::string& id) {
-  for (const Inflight& item : s.inflight)
-    if (item.entry.id == id) return true;
-  return false;
+void Delivery::Pump() {
+  const LoopContext& ctx = out_.Context();
+  if (!out_.IsActive() || ctx.shutting_down || reading_) return;
+  if (inflight_.size() >= ctx.settings.bounds.inflight_window) return;
+  if (!pending_exhausted_)
+    ClaimMore();
+  else if (has_new_)
+    ReadNew();
 }
 
-}  // namespace
-
-void Hub::StartDelivery(Connection* conn) {
-  Session* s = conn->GetSession();
-  s->claim_cursor = "0-0";
-  s->pending_exhausted = false;
-  s->has_new = true;
-  Pump(conn);
-}
-
-void Hub::Pump(Connection* conn) {
-  Session* s = conn->GetSession();
-  if (s == nullptr || conn->State() != ConnState::Active || shutting_down_) return;
-  if (s->reading) return;
-  if (s->inflight.size() >= limits_.inflight_window) return;
-  if (!s->pending_exhausted)
-    ClaimMore(conn);
-  else if (s->has_new)
-    ReadNew(conn);
-}
-
-// Resolves a Redis callback's target: the same connection, same session, still active.
-#define SP_FIND_SESSION(hub, conn_id, session_id)              \
-  Connection* conn = (hub)->Find(conn_id);                     \
-  if (conn == nullptr || conn->State() != ConnState::Active || \
-      conn->GetSession()->session_id != (session_id))          \
-    return;                                                    \
-  Session* s = conn->GetSession();
-
-void Hub::ClaimMore(Connection* conn) {
-  Session* s = conn->GetSession();
-  s->reading = true;
-  size_t room = limits_.inflight_window - s->inflight.size();
-  uint64_t id = conn->Id();
-  std::string session_id = s->session_id;
-  services_.events.ClaimPending(
-      s->client, s->claim_cursor, room,
-      [this, id, session_id](bool ok, services::EventStore::Claimed claimed) {
-        SP_FIND_SESSION(this, id, session_id);
-        s->reading = false;
-        if (!ok) return;  // Redis is away: ReloadAll() starts over when it is back
-        s->claim_cursor = claimed.next_cursor;
-        if (claimed.next_cursor == "0-0" || claimed.next_cursor.empty()) {
-          s->pending_exhausted = true;
-        }
-        SendEntries(conn, std::move(claimed.entries));
-        Pump(conn);
+// Redis answers after an unknown time: the callbacks carry the connection id
+// and find this delivery again only if its session is still live.
+void Delivery::ClaimMore() {
+  LoopContext& ctx = out_.Context();
+  reading_ = true;
+  size_t room = ctx.settings.bounds.inflight_window - inflight_.size();
+  uint64_t conn_id = out_.Id();
+  ConnectionEvents* events = ctx.events;
+  ctx.services.events.ClaimPending(
+      out_.Client(), claim_cursor_, room,
+      [events, conn_id](bool ok, services::EventStore::Claimed claimed) {
+        if (Delivery* self = events->FindDelivery(conn_id))
+          self->OnClaimed(ok, std::move(claimed.entries), std::move(claimed.next_cursor));
       });
 }
 
-void Hub::ReadNew(Connection* conn) {
-  Session* s = conn->GetSession();
-  s->reading = true;
-  s->read_again = false;
-  size_t room = limits_.inflight_window - s->inflight.size();
-  uint64_t id = conn->Id();
-  std::string session_id = s->session_id;
-  services_.events.ReadNew(
-      s->client, room,
-      [this, id, session_id, room](bool ok, std::vector<services::StreamEntry> entries) {
-        SP_FIND_SESSION(this, id, session_id);
-        s->reading = false;
-        if (!ok) {
-          s->has_new = true;  // read again when Redis is back
-          return;
-        }
-        // A full batch means more may be waiting; so does news that came meanwhile.
-        s->has_new = entries.size() >= room || s->read_again;
-        SendEntries(conn, std::move(entries));
-        Pump(conn);
+void Delivery::OnClaimed(bool ok, std::vector<services::StreamEntry> entries,
+                         std::string next_cursor) {
+  reading_ = false;
+  if (!ok) return;  // Redis is away: Restart() runs when it is back
+  claim_cursor_ = std::move(next_cursor);
+  if (claim_cursor_ == "0-0" || claim_cursor_.empty()) pending_exhausted_ = true;
+  Take(std::move(entries));
+  Pump();
+}
+
+void Delivery::ReadNew() {
+  LoopContext& ctx = out_.Context();
+  reading_ = true;
+  read_again_ = false;
+  size_t room = ctx.settings.bounds.inflight_window - inflight_.size();
+  uint64_t conn_id = out_.Id();
+  ConnectionEvents* events = ctx.events;
+  ctx.services.events.ReadNew(
+      out_.Client(), room,
+      [events, conn_id, room](bool ok, std::vector<services::StreamEntry> entries) {
+        if (Delivery* self = events->FindDelivery(conn_id))
+          self->OnRead(ok, std::move(entries), room);
       });
 }
 
-void Hub::SendEntries(Connection* conn, std::vector<services::StreamEntry> entries) {
-  Session* s = conn->GetSession();
-  uint64_t now = NowMs();
+void Delivery::OnRead(bool ok, std::vector<services::StreamEntry> entries, size_t room) {
+  reading_ = false;
+  if (!ok) {
+    has_new_ = true;  // read again when Redis is back
+    return;
+  }
+  // A full batch means more may be waiting; so does news that came meanwhile.
+  has_new_ = entries.size() >= room || read_again_;
+  Take(std::move(entries));
+  Pump();
+}
+
+// ---- Sending --------------------------------------------------------------------
+
+void Delivery::Take(std::vector<services::StreamEntry> entries) {
+  LoopContext& ctx = out_.Context();
+  uint64_t now = ctx.NowMs();
   for (services::StreamEntry& entry : entries) {
-    if (IsInflight(*s, entry.id)) continue;  // already ours (claimed again after a reconnect)
+    if (IsInflight(entry.id)) continue;  // already ours (claimed again after a reconnect)
     if (entry.fields.empty()) {
-      services_.events.Ack(s->client, entry.id);  // deleted by someone: nothing to deliver
+      ctx.services.events.Ack(out_.Client(), entry.id);  // deleted by someone: nothing to deliver
       continue;
     }
     Inflight item;
     item.attempt = std::max<uint32_t>(1, entry.delivery_count);
     item.entry = std::move(entry);
-    s->inflight.push_back(std::move(item));
-    size_t index = s->inflight.size() - 1;
-    if (s->inflight[index].attempt > limits_.max_attempts) {
-      DeadLetter(conn, index, "max_attempts");
+    inflight_.push_back(std::move(item));
+    size_t index = inflight_.size() - 1;
+    if (inflight_[index].attempt > ctx.settings.bounds.max_attempts) {
+      DeadLetter(index, "max_attempts");
       continue;
     }
-    s->inflight[index].due_ms = now + BackoffMs(limits_, s->inflight[index].attempt);
-    SendEvent(conn, index);
-    if (conn->State() != ConnState::Active) return;
+    inflight_[index].due_ms = now + BackoffMs(inflight_[index].attempt);
+    Send(index);
+    if (!out_.IsActive()) return;
   }
-  conn->Reschedule();
+  out_.Reschedule();
 }
 
 // Returns false when the event could not be sent and left the window.
-bool Hub::SendEvent(Connection* conn, size_t index) {
-  Session* s = conn->GetSession();
-  Inflight& item = s->inflight[index];
+bool Delivery::Send(size_t index) {
+  LoopContext& ctx = out_.Context();
+  Inflight& item = inflight_[index];
   proto::ServerEvent ev;
   ev.event_id = item.entry.id;
   ev.attempt = item.attempt;
@@ -147,103 +128,103 @@ bool Hub::SendEvent(Connection* conn, size_t index) {
   ev.ts = proto::NowMs();
   std::string json = proto::Serialize(ev);
   size_t encoded = (json.size() + crypto::Transport::Overhead() + 2) / 3 * 4;
-  if (json.size() > crypto::Transport::MaxPlaintext() || encoded > limits_.max_frame_bytes) {
+  if (json.size() > crypto::Transport::MaxPlaintext() ||
+      encoded > ctx.settings.bounds.max_frame_bytes) {
     // It can never be delivered: say so in the dead letters instead of retrying.
-    DeadLetter(conn, index, "too_large");
+    DeadLetter(index, "too_large");
     return false;
   }
-  conn->SendMessage(json);
-  stats_.events_sent++;
-  services_.usage.Add(
-      s->client, item.attempt == 1 ? services::Counter::Delivered : services::Counter::Retried);
+  out_.SendMessage(json);
+  ctx.stats.events_sent++;
+  ctx.services.usage.Add(
+      out_.Client(), item.attempt == 1 ? services::Counter::Delivered : services::Counter::Retried);
   return true;
 }
 
-void Hub::OnAck(Connection* conn, const std::string& event_id) {
-  Session* s = conn->GetSession();
-  auto it = std::find_if(s->inflight.begin(), s->inflight.end(),
+// ---- Acks, resends, dead letters ---------------------------------------------------
+
+bool Delivery::Ack(const std::string& event_id) {
+  auto it = std::find_if(inflight_.begin(), inflight_.end(),
                          [&](const Inflight& item) { return item.entry.id == event_id; });
-  if (it == s->inflight.end()) return;
-  s->inflight.erase(it);
-  if (s->inflight.empty()) s->inflight.shrink_to_fit();  // idle sessions hold nothing
-  services_.events.Ack(s->client, event_id);
-  services_.usage.Add(s->client, services::Counter::Acked);
-  stats_.events_acked++;
-  Pump(conn);
+  if (it == inflight_.end()) return false;
+  inflight_.erase(it);
+  if (inflight_.empty()) inflight_.shrink_to_fit();  // idle sessions hold nothing
+  LoopContext& ctx = out_.Context();
+  ctx.services.events.Ack(out_.Client(), event_id);
+  ctx.services.usage.Add(out_.Client(), services::Counter::Acked);
+  ctx.stats.events_acked++;
+  Pump();
+  return true;
 }
 
-void Hub::OnRetryDue(Connection* conn, uint64_t now) {
-  Session* s = conn->GetSession();
-  for (size_t i = 0; i < s->inflight.size();) {
-    Inflight& item = s->inflight[i];
+void Delivery::OnTimer(uint64_t now) {
+  LoopContext& ctx = out_.Context();
+  const Bounds& bounds = ctx.settings.bounds;
+  for (size_t i = 0; i < inflight_.size();) {
+    Inflight& item = inflight_[i];
     if (item.due_ms > now) {
       ++i;
       continue;
     }
     // The client cannot have acked what is still in our socket buffers: under
     // overload that is why acks are late, and resending would add to it.
-    if (conn->HasUnsentOutput()) {
-      item.due_ms = now + limits_.ack_timeout_ms;
+    if (out_.HasUnsentOutput()) {
+      item.due_ms = now + ctx.settings.timings.ack_timeout_ms;
       ++i;
       continue;
     }
-    if (item.attempt >= limits_.max_attempts) {
-      DeadLetter(conn, i, "max_attempts");  // removes item i
-      if (conn->State() != ConnState::Active) return;
+    if (item.attempt >= bounds.max_attempts) {
+      DeadLetter(i, "max_attempts");  // removes item i
+      if (!out_.IsActive()) return;
       continue;
     }
     item.attempt++;
-    item.due_ms = now + BackoffMs(limits_, item.attempt);
-    services_.events.CountRedelivery(s->client, item.entry.id, item.attempt);
-    stats_.events_resent++;
-    bool still_inflight = SendEvent(conn, i);
-    if (conn->State() != ConnState::Active) return;
+    item.due_ms = now + BackoffMs(item.attempt);
+    ctx.services.events.CountRedelivery(out_.Client(), item.entry.id, item.attempt);
+    ctx.stats.events_resent++;
+    bool still_inflight = Send(i);
+    if (!out_.IsActive()) return;
     if (still_inflight) ++i;
   }
-  Pump(conn);
+  Pump();
 }
 
-void Hub::DeadLetter(Connection* conn, size_t index, std::string_view reason) {
-  Session* s = conn->GetSession();
-  Inflight item = std::move(s->inflight[index]);
-  s->inflight.erase(s->inflight.begin() + static_cast<std::ptrdiff_t>(index));
-  log::Info("event.dead", {{"client", s->client},
+void Delivery::DeadLetter(size_t index, std::string_view reason) {
+  LoopContext& ctx = out_.Context();
+  Inflight item = std::move(inflight_[index]);
+  inflight_.erase(inflight_.begin() + static_cast<std::ptrdiff_t>(index));
+  log::Info("event.dead", {{"client", out_.Client()},
                            {"event", item.entry.id},
                            {"reason", reason},
                            {"attempts", item.attempt}});
-  stats_.events_dead++;
-  services_.usage.Add(s->client, services::Counter::Dead);
+  ctx.stats.events_dead++;
+  ctx.services.usage.Add(out_.Client(), services::Counter::Dead);
   // If Redis cannot take it now, the entry stays pending and is dead-lettered
   // when a later session claims it with its attempts used up.
-  services_.events.DeadLetter(s->client, item.entry, reason, item.attempt, [](bool) {});
+  ctx.services.events.DeadLetter(out_.Client(), item.entry, reason, item.attempt, [](bool) {});
 }
 
-void Hub::OnNewEvents(const std::string& client) {
-  auto it = clients_.find(client);
-  if (it == clients_.end()) return;
-  Connection* conn = Find(it->second);
-  if (conn == nullptr || conn->GetSession() == nullptr) return;
-  Session* s = conn->GetSession();
-  s->has_new = true;
-  if (s->reading)
-    s->read_again = true;
-  else
-    Pump(conn);
+uint64_t Delivery::NextDueMs() const {
+  uint64_t due = std::numeric_limits<uint64_t>::max();
+  for (const Inflight& item : inflight_) due = std::min(due, item.due_ms);
+  return due;
 }
 
-void Hub::ReloadAll() {
-  for (const std::string& client : ClientIds()) {
-    auto it = clients_.find(client);
-    Connection* conn = it == clients_.end() ? nullptr : Find(it->second);
-    if (conn == nullptr || conn->GetSession() == nullptr) continue;
-    // Redis may have lost recent acks (AOF everysec): re-claim the pending
-    // list; entries already in flight are recognised and skipped.
-    Session* s = conn->GetSession();
-    s->claim_cursor = "0-0";
-    s->pending_exhausted = false;
-    s->has_new = true;
-    Pump(conn);
-  }
+// "Equal jitter": half the exponential delay plus a random half, so each gap
+// is at least as long as the previous one (the gaps grow) yet clients spread out.
+uint64_t Delivery::BackoffMs(uint32_t attempt) {
+  LoopContext& ctx = out_.Context();
+  const Timings& t = ctx.settings.timings;
+  uint64_t delay = t.ack_timeout_ms;
+  for (uint32_t i = 1; i < attempt && delay < t.backoff_cap_ms; ++i) delay *= 2;
+  delay = std::min(delay, t.backoff_cap_ms);
+  return ctx.rng.Between(delay - delay / 2, delay);
+}
+
+bool Delivery::IsInflight(const std::string& event_id) const {
+  for (const Inflight& item : inflight_)
+    if (item.entry.id == event_id) return true;
+  return false;
 }
 
 }  // namespace sp::connections

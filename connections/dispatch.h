@@ -1,15 +1,17 @@
-// The one switch over client message types. Handlers return a result; only
-// Dispatch turns a failed result into an error message and a close.
+// The one place that turns a client message into a handler call, and the
+// only place that turns a handler's failure into an error and a close
+// (docs/PROTOCOL.md §4). One handler per message type, one file each.
 #pragma once
 
+#include <string>
 #include <string_view>
 
-#include "connections/connection.h"
 #include "shared/messages.h"
 
 namespace sp::connections {
 
-class Hub;
+struct LoopContext;
+class Connection;
 
 struct HandlerResult {
   bool ok = true;
@@ -21,17 +23,21 @@ struct HandlerResult {
   }
 };
 
-void Dispatch(Hub& hub, Connection& conn, std::string_view json);
-// Takes one message token from the connection's rate limit; false when empty.
-[[nodiscard]] bool TakeToken(Hub& hub, Connection& conn);
+// Parses one decrypted message of an active connection and runs its handler.
+void Dispatch(LoopContext& ctx, Connection& conn, std::string_view json);
 
-HandlerResult HandleAck(Hub& hub, Connection& conn, const proto::ClientAck& ack);
-HandlerResult HandleClientEvent(Hub& hub, Connection& conn, const proto::ClientEvent& event);
-HandlerResult HandlePing(Hub& hub, Connection& conn, const proto::Ping& ping);
-HandlerResult HandlePong(Hub& hub, Connection& conn, const proto::Pong& pong);
+// One overload per alternative of proto::ClientMessage: a type added there
+// without a handler here does not compile.
+HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::ClientAck& ack);
+HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::ClientEvent& event);
+HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::Ping& ping);
+HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::Pong& pong);
 
-// Non-fatal error answer (the connection stays open).
+// A non-fatal error answer (the connection stays open).
 void SendError(Connection& conn, std::string_view code, std::string message, bool retry,
                std::string id = {}, std::string event_id = {});
+
+// The error that closes a client over its message rate.
+HandlerResult RateLimited();
 
 }  // namespace sp::connections

@@ -1,18 +1,13 @@
 #include "connections/hub.h"
 
-#include <poll.h>
 #include <sodium.h>
 
-#include <cstring>
-
+#include "connections/peer_address.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
 
 namespace sp::connections {
 namespace {
-
-constexpr size_t kReadBufferBytes = 64 * 1024;
-constexpr uint64_t kTickMs = 10;
 
 template <class T>
 Hub* HubOf(T* handle) {
@@ -29,62 +24,48 @@ std::string NewSessionId() {
   return hex;
 }
 
-// True when the peer has closed or reset the connection; one poll() with no
-// wait, far cheaper than the handshake it saves.
-bool PeerLeft(uv_tcp_t* tcp) {
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return true;
-  pollfd p{fd, POLLRDHUP, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-}
-
 }  // namespace
 
 Hub::Hub(uv_loop_t* loop, services::Services& services, const crypto::KeyPair& server_key,
-         Limits limits)
-    : loop_(loop),
-      services_(services),
-      server_key_(server_key),
-      limits_(std::move(limits)),
-      wheel_(uv_now(loop), kTickMs),
-      read_buffer_(new char[kReadBufferBytes]) {
+         Settings settings)
+    : settings_(std::move(settings)),
+      ctx_(loop, settings_, services, server_key),
+      admission_(settings_.bounds) {
+  ctx_.events = this;
   for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_}) {
-    uv_timer_init(loop_, t);
+    uv_timer_init(loop, t);
     t->data = this;
   }
-  uv_check_init(loop_, &flush_check_);
+  uv_check_init(loop, &flush_check_);
   flush_check_.data = this;
 }
 
 Hub::~Hub() = default;
 
-uint64_t Hub::NowMs() const {
-  return uv_now(loop_);
-}
-
 void Hub::Start() {
+  const Timings& t = settings_.timings;
   started_ms_ = proto::NowMs();
-  uv_timer_start(&tick_timer_, &Hub::OnTick, kTickMs, kTickMs);
-  uv_timer_start(&usage_timer_, &Hub::OnUsageTimer, limits_.usage_flush_ms, limits_.usage_flush_ms);
-  uv_timer_start(&beat_timer_, &Hub::OnBeatTimer, 0, limits_.node_beat_ms);
-  uv_timer_start(&poll_timer_, &Hub::OnPollTimer, limits_.poll_interval_ms,
-                 limits_.poll_interval_ms);
+  uv_timer_start(&tick_timer_, &Hub::OnTick, LoopContext::kTickMs, LoopContext::kTickMs);
+  uv_timer_start(&usage_timer_, &Hub::OnUsageTimer, t.usage_flush_ms, t.usage_flush_ms);
+  uv_timer_start(&beat_timer_, &Hub::OnBeatTimer, 0, t.node_beat_ms);
+  uv_timer_start(&poll_timer_, &Hub::OnPollTimer, t.poll_interval_ms, t.poll_interval_ms);
   // Acks gathered during one loop iteration leave together, after the reads.
   uv_check_start(&flush_check_, &Hub::OnCheck);
 
+  services::Services& s = ctx_.services;
   // Notifications published while the subscriber was away are lost: once the
   // subscription is confirmed again, every session reads its stream.
-  services_.notifier.Start([this](const std::string& client) { OnNewEvents(client); },
-                           [this] {
-                             for (const std::string& client : ClientIds()) OnNewEvents(client);
-                           });
-  services_.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
-  services_.commands.OnUp([this] {
+  s.notifier.Start([this](const std::string& client) { OnNewEvents(client); },
+                   [this] { ForEachDelivery([](Delivery& d) { d.OnNews(); }); });
+  s.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
+  s.commands.OnUp([this, &s] {
     // Acks taken while Redis was away go first, or the re-claim resends them.
-    services_.events.Flush();
-    services_.notifier.EnsureEnabled();
+    s.events.Flush();
+    s.notifier.EnsureEnabled();
     Beat();
-    ReloadAll();
+    // Redis may have lost recent acks (AOF everysec): every session re-claims
+    // its pending list; entries already in flight are recognised and skipped.
+    ForEachDelivery([](Delivery& d) { d.Restart(); });
   });
 }
 
@@ -92,129 +73,93 @@ void Hub::Start() {
 
 void Hub::Accept(uv_stream_t* listener) {
   uint64_t id = next_id_++;
-  auto* conn = new Connection(*this, id, NowMs());
-  uv_tcp_init(loop_, conn->Handle());
+  auto* conn = new Connection(ctx_, id);
+  uv_tcp_init(ctx_.loop, conn->Handle());
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->Handle())) != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(conn->Handle()),
              [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
     return;
   }
-  bool over_limit = conns_.size() >= limits_.max_connections;
-  if (shutting_down_ || over_limit || !AllowConnectFrom(conn->Handle())) {
+  PeerAddress peer;
+  std::string source = PeerAddress::Of(conn->Handle(), &peer) ? peer.SourceKey() : std::string();
+  std::string_view refusal = ctx_.shutting_down
+                                 ? "server shutting down"
+                                 : admission_.Refusal(source, ctx_.table.Size(), ctx_.NowMs());
+  ctx_.table.Add(id, conn);
+  if (!refusal.empty()) {
     // Refused before any state is built: a plaintext error, then close.
-    stats_.rejected++;
-    conns_.emplace(id, conn);
-    conn->state_ = ConnState::Accepted;
-    conn->Fail({proto::error_code::kServerBusy, shutting_down_ ? "server shutting down"
-                                                : over_limit
-                                                    ? "too many connections"
-                                                    : "too many connections from this address"});
+    ctx_.stats.rejected++;
+    conn->Fail({proto::error_code::kServerBusy, std::string(refusal)});
     return;
   }
-  stats_.accepted++;
-  conns_.emplace(id, conn);
-  // Handshakes cost three X25519 operations each. Beyond max_handshakes in
-  // progress, a new connection waits unread, in arrival order, and its
-  // handshake deadline starts only when its turn comes: in a reconnect storm
-  // the started handshakes finish instead of all timing out together. They
-  // wait here rather than in the kernel's accept queue, which is short
-  // (somaxconn) and drops SYNs once full: a dropped SYN costs its client a
-  // retransmission timeout of one second or more.
-  if (handshaking_ >= limits_.max_handshakes) {
-    waiting_handshakes_.push_back(id);
-    return;
-  }
-  ++handshaking_;
-  conn->Start();
+  ctx_.stats.accepted++;
+  if (admission_.TryTakeSlot())
+    conn->Start();
+  else
+    admission_.Wait(id);
 }
 
 void Hub::StartWaitingHandshakes() {
-  while ((handshaking_ < limits_.max_handshakes || shutting_down_) &&
-         !waiting_handshakes_.empty()) {
-    Connection* conn = Find(waiting_handshakes_.front());
-    waiting_handshakes_.pop_front();
+  while (std::optional<uint64_t> id = admission_.NextWaiting(ctx_.shutting_down)) {
+    Connection* conn = ctx_.table.Find(*id);
     if (conn == nullptr || conn->State() != ConnState::Accepted) continue;  // closed meanwhile
-    if (shutting_down_) {
+    if (ctx_.shutting_down) {
       conn->Fail({proto::error_code::kServerBusy, "server shutting down"});
-      continue;
-    }
-    if (PeerLeft(conn->Handle())) {  // its client gave up waiting: spend no X25519 on it
+    } else if (PeerHasLeft(conn->Handle())) {  // its client gave up waiting: spend no X25519
       conn->Close("peer left while waiting for a handshake slot");
-      continue;
+    } else if (admission_.TryTakeSlot()) {
+      conn->Start();
     }
-    ++handshaking_;
-    conn->Start();
   }
 }
 
-// Per-IP token bucket (connect_rate_per_ip per second, burst twice that), so
-// one address cannot monopolise handshakes.
-bool Hub::AllowConnectFrom(uv_tcp_t* tcp) {
-  uint64_t rate = limits_.connect_rate_per_ip;
-  if (rate == 0) return true;
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::string key;
-  if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    key.assign(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
-  } else if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    // One bucket per /64: a single host usually owns a whole /64.
-    key.assign(reinterpret_cast<const char*>(&in6->sin6_addr), 8);
-  }
-  uint64_t now = NowMs();
-  uint64_t cap = 2 * rate * 1000;
-  auto [it, inserted] = ip_buckets_.try_emplace(key, IpBucket{cap, now});
-  IpBucket& b = it->second;
-  b.tokens_milli = std::min(cap, b.tokens_milli + (now - b.at_ms) * rate);
-  b.at_ms = now;
-  if (b.tokens_milli < 1000) return false;
-  b.tokens_milli -= 1000;
-  return true;
+// ---- ConnectionEvents ------------------------------------------------------------
+
+void Hub::OnHandshakeEnded(Connection& /*conn*/) {
+  admission_.ReleaseSlot();
 }
 
-Connection* Hub::Find(uint64_t id) {
-  auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second;
-}
-
-uv_buf_t Hub::ReadBuffer() {
-  return uv_buf_init(read_buffer_.get(), kReadBufferBytes);
-}
-
-uint8_t* Hub::Scratch(size_t size) {
-  if (scratch_.size() < size) scratch_.resize(size);
-  return scratch_.data();
-}
-
-// ---- Sessions ----------------------------------------------------------------
-
-void Hub::BindClient(Connection* conn) {
-  Session* s = conn->GetSession();
-  s->session_id = NewSessionId();
-  s->started_ms = proto::NowMs();
-  auto it = clients_.find(s->client);
-  if (it != clients_.end()) {
-    if (Connection* old = Find(it->second)) {
-      log::Info("session.replaced", {{"client", s->client}, {"old_conn", old->Id()}});
+// Binds an authenticated client; an older local session is replaced.
+void Hub::OnAuthenticated(Connection& conn) {
+  Session& s = *conn.GetSession();
+  s.session_id = NewSessionId();
+  s.started_ms = proto::NowMs();
+  if (uint64_t previous = ctx_.table.Bind(s.client, conn.Id())) {
+    if (Connection* old = ctx_.table.Find(previous)) {
+      log::Info("session.replaced", {{"client", s.client}, {"old_conn", old->Id()}});
       old->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
     }
   }
-  clients_[s->client] = conn->Id();
-  stats_.sessions_started++;
-  services_.usage.Add(s->client, services::Counter::Connects);
-  services_.presence.SessionStarted(s->client, s->session_id, s->started_ms);
+  ctx_.stats.sessions_started++;
+  ctx_.services.usage.Add(s.client, services::Counter::Connects);
+  ctx_.services.presence.SessionStarted(s.client, s.session_id, s.started_ms);
 }
+
+// Unacked events stay in the group's pending list: the next session resends them.
+void Hub::OnClosing(Connection& conn) {
+  Session* s = conn.GetSession();
+  if (s != nullptr && ctx_.table.Unbind(s->client, conn.Id()))
+    ctx_.services.presence.SessionEnded(s->client, s->session_id);
+}
+
+void Hub::OnClosed(Connection& conn) {
+  ctx_.table.Remove(conn.Id());
+  delete &conn;
+}
+
+Delivery* Hub::FindDelivery(uint64_t conn_id) {
+  Connection* conn = ctx_.table.Find(conn_id);
+  if (conn == nullptr || conn->State() != ConnState::Active) return nullptr;
+  return &conn->GetSession()->delivery;
+}
+
+// ---- Sessions ----------------------------------------------------------------
 
 // Another node (or this one) announced a session: close ours if it is older.
 // Announcements can arrive after a newer local session began, so the start
 // times decide, not the arrival order.
 void Hub::KickIfOlder(const services::SessionAnnouncement& a) {
-  auto it = clients_.find(std::string(a.client));
-  if (it == clients_.end()) return;
-  Connection* conn = Find(it->second);
+  Connection* conn = ctx_.table.FindClient(std::string(a.client));
   if (conn == nullptr || conn->GetSession() == nullptr) return;
   const Session& ours = *conn->GetSession();
   if (ours.session_id == a.session) return;
@@ -225,75 +170,51 @@ void Hub::KickIfOlder(const services::SessionAnnouncement& a) {
   conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
 }
 
-void Hub::Forget(Connection* conn) {
-  Session* s = conn->GetSession();
-  if (s == nullptr) return;
-  auto it = clients_.find(s->client);
-  if (it != clients_.end() && it->second == conn->Id()) {
-    clients_.erase(it);
-    services_.presence.SessionEnded(s->client, s->session_id);
+void Hub::OnNewEvents(const std::string& client) {
+  Connection* conn = ctx_.table.FindClient(client);
+  if (conn != nullptr && conn->IsActive()) conn->GetSession()->delivery.OnNews();
+}
+
+// Walks a copy of the client ids: delivering may close a connection.
+void Hub::ForEachDelivery(const std::function<void(Delivery&)>& fn) {
+  for (const std::string& client : ctx_.table.ClientIds()) {
+    Connection* conn = ctx_.table.FindClient(client);
+    if (conn != nullptr && conn->IsActive()) fn(conn->GetSession()->delivery);
   }
-  // Unacked events stay in the group's pending list: the next session resends them.
-}
-
-void Hub::FreeConnection(Connection* conn) {
-  conns_.erase(conn->Id());
-  delete conn;
-}
-
-// A copy: delivering may close a connection, which erases from clients_.
-std::vector<std::string> Hub::ClientIds() const {
-  std::vector<std::string> ids;
-  ids.reserve(clients_.size());
-  for (const auto& [client, id] : clients_) ids.push_back(client);
-  return ids;
 }
 
 uint64_t Hub::InflightTotal() const {
   uint64_t n = 0;
-  for (const auto& [id, conn] : conns_)
-    if (conn->session_) n += conn->session_->inflight.size();
+  for (Connection* conn : ctx_.table.All())
+    if (Session* s = conn->GetSession()) n += s->delivery.InflightCount();
   return n;
 }
 
 // ---- Periodic work -------------------------------------------------------------
 
 void Hub::OnTick(uv_timer_t* timer) {
-  Hub* hub = HubOf(timer);
-  hub->wheel_.Advance(hub->NowMs(), [hub](WheelEntry* e) {
-    static_cast<Connection*>(e->owner)->OnWake(hub->NowMs());
+  LoopContext& ctx = HubOf(timer)->ctx_;
+  ctx.wheel.Advance(ctx.NowMs(), [&ctx](WheelEntry* e) {
+    static_cast<Connection*>(e->owner)->OnWake(ctx.NowMs());
   });
 }
 
-// After every poll phase: socket output first, then the batched Redis work.
+// After every poll phase: waiting handshakes, socket output, then the batched Redis work.
 void Hub::OnCheck(uv_check_t* check) {
   Hub* hub = HubOf(check);
   hub->StartWaitingHandshakes();
   std::vector<uint64_t> ids;
-  ids.swap(hub->to_flush_);
+  ids.swap(hub->ctx_.to_flush);
   for (uint64_t id : ids) {
-    if (Connection* conn = hub->Find(id)) conn->Flush();
+    if (Connection* conn = hub->ctx_.table.Find(id)) conn->Flush();
   }
-  hub->services_.events.Flush();
+  hub->ctx_.services.events.Flush();
 }
 
 void Hub::OnUsageTimer(uv_timer_t* timer) {
   Hub* hub = HubOf(timer);
-  hub->services_.usage.Flush();
-  hub->PruneIpBuckets();
-}
-
-// A bucket that has refilled completely carries no information: dropping it
-// keeps the table as small as the set of recently active addresses.
-void Hub::PruneIpBuckets() {
-  uint64_t now = NowMs();
-  uint64_t rate = limits_.connect_rate_per_ip;
-  uint64_t cap = 2 * rate * 1000;
-  for (auto it = ip_buckets_.begin(); it != ip_buckets_.end();) {
-    const IpBucket& b = it->second;
-    bool full = rate == 0 || b.tokens_milli + (now - b.at_ms) * rate >= cap;
-    it = full ? ip_buckets_.erase(it) : std::next(it);
-  }
+  hub->ctx_.services.usage.Flush();
+  hub->admission_.Prune(hub->ctx_.NowMs());
 }
 
 void Hub::OnBeatTimer(uv_timer_t* timer) {
@@ -302,65 +223,67 @@ void Hub::OnBeatTimer(uv_timer_t* timer) {
 
 void Hub::Beat() {
   services::NodeInfo info;
-  info.node = limits_.node;
-  info.listen = limits_.listen;
+  info.node = settings_.identity.node;
+  info.listen = settings_.identity.listen;
   info.started_ms = started_ms_;
-  info.connections = conns_.size();
-  info.sessions = clients_.size();
-  services_.presence.Beat(info);
+  info.connections = ctx_.table.Size();
+  info.sessions = ctx_.table.SessionCount();
+  ctx_.services.presence.Beat(info);
 }
 
 // Fallback only: without keyspace notifications every session is read on an
 // interval (docs/OPERATIONS.md explains the cost).
 void Hub::OnPollTimer(uv_timer_t* timer) {
   Hub* hub = HubOf(timer);
-  if (hub->services_.notifier.NotificationsEnabled()) return;
-  for (const std::string& client : hub->ClientIds()) hub->OnNewEvents(client);
+  if (hub->ctx_.services.notifier.NotificationsEnabled()) return;
+  hub->ForEachDelivery([](Delivery& d) { d.OnNews(); });
 }
 
 // ---- Shutdown ----------------------------------------------------------------
 
 void Hub::BeginShutdown(std::function<void()> done) {
-  if (shutting_down_) return;
-  shutting_down_ = true;
+  if (ctx_.shutting_down) return;
+  ctx_.shutting_down = true;
   on_shutdown_done_ = std::move(done);
-  log::Info("node.draining", {{"connections", conns_.size()}, {"inflight", InflightTotal()}});
-  uint32_t seed = randombytes_random();
-  for (auto& [id, conn] : conns_) {
-    if (conn->State() != ConnState::Active) continue;
+  log::Info("node.draining", {{"connections", ctx_.table.Size()}, {"inflight", InflightTotal()}});
+  SendGoaways();
+  drain_started_ms_ = ctx_.NowMs();
+  uv_timer_start(&drain_timer_, &Hub::OnDrainTimer, 50, 50);
+}
+
+// Jittered within [0.5, 1.5] of the configured delay, so the clients do not
+// all come back in the same millisecond.
+void Hub::SendGoaways() {
+  uint64_t base = settings_.timings.goaway_reconnect_ms;
+  for (Connection* conn : ctx_.table.All()) {
+    if (!conn->IsActive()) continue;
     proto::Goaway goaway;
     goaway.reason = "shutdown";
-    // Jittered so the clients do not all come back in the same millisecond.
-    uint64_t base = limits_.goaway_reconnect_ms;
-    seed = seed * 1103515245u + 12345u;
-    goaway.reconnect_ms = static_cast<int64_t>(base / 2 + (base ? seed % (base + 1) : 0));
+    goaway.reconnect_ms = static_cast<int64_t>(ctx_.rng.Between(base / 2, base / 2 + base));
     goaway.ts = proto::NowMs();
     conn->SendMessage(proto::Serialize(goaway));
   }
-  drain_started_ms_ = NowMs();
-  uv_timer_start(&drain_timer_, &Hub::OnDrainTimer, 50, 50);
 }
 
 void Hub::OnDrainTimer(uv_timer_t* timer) {
   Hub* hub = HubOf(timer);
   bool drained = hub->InflightTotal() == 0;
-  if (!drained && hub->NowMs() - hub->drain_started_ms_ < hub->limits_.drain_timeout_ms) return;
+  uint64_t waited = hub->ctx_.NowMs() - hub->drain_started_ms_;
+  if (!drained && waited < hub->settings_.timings.drain_ms) return;
   uv_timer_stop(timer);
   hub->FinishShutdown();
 }
 
 void Hub::FinishShutdown() {
-  std::vector<Connection*> all;
-  for (auto& [id, conn] : conns_) all.push_back(conn);
-  for (Connection* conn : all) conn->Close("shutdown");
-  services_.events.Flush();
-  services_.usage.Flush();
-  services_.presence.NodeStopping();
-  for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_}) {
+  for (Connection* conn : ctx_.table.All()) conn->Close("shutdown");
+  services::Services& s = ctx_.services;
+  s.events.Flush();
+  s.usage.Flush();
+  s.presence.NodeStopping();
+  for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_})
     uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
-  }
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
-  log::Info("node.drained", {{"queued_acks", services_.events.QueuedAcks()}});
+  log::Info("node.drained", {{"queued_acks", s.events.QueuedAcks()}});
   if (on_shutdown_done_) on_shutdown_done_();
 }
 

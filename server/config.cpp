@@ -81,7 +81,9 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
     return false;
   }
 
-  connections::Limits& l = c->limits;
+  connections::Bounds& b = c->connections.bounds;
+  connections::Timings& t = c->connections.timings;
+  services::ServicesConfig& sc = c->services;
   CLI::App app{"sealpost-server: encrypted event delivery from Redis streams"};
   std::string unused_env_file;
   app.add_option("--env-file", unused_env_file, "Read SEALPOST_* settings from this file")
@@ -89,59 +91,68 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   auto opt = [&](const char* flag, auto& value, const char* env, const char* help) {
     app.add_option(flag, value, help)->envname(env)->capture_default_str();
   };
+  // Addresses, files, logging.
   opt("--listen", c->listen, "SEALPOST_LISTEN", "Client listen address HOST:PORT");
-  opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
-  opt("--key-prefix", c->key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
-  opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
-      "Server static key file (created 0600 if missing)");
+  opt("--listen-backlog", c->listen_backlog, "SEALPOST_LISTEN_BACKLOG", "TCP accept backlog");
   opt("--metrics-listen", c->metrics_listen, "SEALPOST_METRICS_LISTEN",
       "Prometheus metrics HOST:PORT (empty: off)");
+  opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
+  opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
+      "Server static key file (created 0600 if missing)");
   opt("--log-level", c->log_level, "SEALPOST_LOG_LEVEL", "debug, info, warn, error or off");
   opt("--log-format", c->log_format, "SEALPOST_LOG_FORMAT", "text or json");
+  // Identity and Redis keys.
   opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
-  opt("--inbound-max-len", c->inbound_max_len, "SEALPOST_INBOUND_MAX_LEN",
+  opt("--key-prefix", sc.key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
+  opt("--inbound-max-len", sc.inbound_max_len, "SEALPOST_INBOUND_MAX_LEN",
       "Trim sp:inbound to about this many entries (0: never)");
-  opt("--node-ttl-ms", c->node_ttl_ms, "SEALPOST_NODE_TTL_MS",
+  opt("--node-ttl-ms", sc.node_ttl_ms, "SEALPOST_NODE_TTL_MS",
       "Node registry entry expires this long after the last beat");
-  opt("--listen-backlog", c->listen_backlog, "SEALPOST_LISTEN_BACKLOG", "TCP accept backlog");
-  opt("--heartbeat-interval-ms", l.heartbeat_interval_ms, "SEALPOST_HEARTBEAT_INTERVAL_MS",
-      "Server ping interval");
-  opt("--heartbeat-timeout-ms", l.heartbeat_timeout_ms, "SEALPOST_HEARTBEAT_TIMEOUT_MS",
-      "Close after this long without a pong");
-  opt("--ack-timeout-ms", l.ack_timeout_ms, "SEALPOST_ACK_TIMEOUT_MS",
-      "First resend of an unacked event after this");
-  opt("--backoff-cap-ms", l.backoff_cap_ms, "SEALPOST_BACKOFF_CAP_MS", "Largest resend gap");
-  opt("--max-attempts", l.max_attempts, "SEALPOST_MAX_ATTEMPTS",
-      "Deliveries before an event is dead-lettered");
-  opt("--inflight-window", l.inflight_window, "SEALPOST_INFLIGHT_WINDOW",
-      "Unacked events per client");
-  opt("--max-frame-bytes", l.max_frame_bytes, "SEALPOST_MAX_FRAME_BYTES",
-      "Largest frame accepted or sent (encoded bytes)");
-  opt("--handshake-timeout-ms", l.handshake_timeout_ms, "SEALPOST_HANDSHAKE_TIMEOUT_MS",
-      "Close connections that do not finish the handshake in time");
-  opt("--idle-timeout-ms", l.idle_timeout_ms, "SEALPOST_IDLE_TIMEOUT_MS",
-      "Close connections that send nothing for this long");
-  opt("--max-connections", l.max_connections, "SEALPOST_MAX_CONNECTIONS",
+  // Bounds.
+  opt("--max-connections", b.max_connections, "SEALPOST_MAX_CONNECTIONS",
       "Connections per process");
-  opt("--max-handshakes", l.max_handshakes, "SEALPOST_MAX_HANDSHAKES",
+  opt("--max-handshakes", b.max_handshakes, "SEALPOST_MAX_HANDSHAKES",
       "Handshakes in progress per process; further connections wait, unread, in arrival order");
-  opt("--max-write-queue-bytes", l.max_write_queue_bytes, "SEALPOST_MAX_WRITE_QUEUE_BYTES",
+  opt("--connect-rate-per-ip", b.connect_rate_per_ip, "SEALPOST_CONNECT_RATE_PER_IP",
+      "New connections per second per IPv4 address or IPv6 /64 (burst 2x; 0: unlimited)");
+  opt("--max-frame-bytes", b.max_frame_bytes, "SEALPOST_MAX_FRAME_BYTES",
+      "Largest frame accepted or sent (encoded bytes)");
+  opt("--max-handshake-payload-bytes", b.max_handshake_payload_bytes,
+      "SEALPOST_MAX_HANDSHAKE_PAYLOAD_BYTES", "Largest payload of handshake message 3");
+  opt("--max-write-queue-bytes", b.max_write_queue_bytes, "SEALPOST_MAX_WRITE_QUEUE_BYTES",
       "Close a connection whose unsent output exceeds this");
-  opt("--client-rate", l.client_rate_per_s, "SEALPOST_CLIENT_RATE",
+  opt("--inflight-window", b.inflight_window, "SEALPOST_INFLIGHT_WINDOW",
+      "Unacked events per client");
+  opt("--max-attempts", b.max_attempts, "SEALPOST_MAX_ATTEMPTS",
+      "Deliveries before an event is dead-lettered");
+  opt("--client-rate", b.client_rate_per_s, "SEALPOST_CLIENT_RATE",
       "Messages per second per client (burst 2x; 0: unlimited)");
-  opt("--connect-rate-per-ip", l.connect_rate_per_ip, "SEALPOST_CONNECT_RATE_PER_IP",
-      "New connections per second per IP (burst 2x; 0: unlimited)");
-  opt("--max-event-fields", l.max_event_fields, "SEALPOST_MAX_EVENT_FIELDS",
+  opt("--max-event-fields", b.max_event_fields, "SEALPOST_MAX_EVENT_FIELDS",
       "Fields in one client-event");
-  opt("--poll-interval-ms", l.poll_interval_ms, "SEALPOST_POLL_INTERVAL_MS",
+  opt("--max-id-bytes", b.max_id_bytes, "SEALPOST_MAX_ID_BYTES", "Longest id of a client-event");
+  // Timings.
+  opt("--handshake-timeout-ms", t.handshake_ms, "SEALPOST_HANDSHAKE_TIMEOUT_MS",
+      "Close connections that do not finish the handshake in time");
+  opt("--idle-timeout-ms", t.idle_ms, "SEALPOST_IDLE_TIMEOUT_MS",
+      "Close connections that send nothing for this long");
+  opt("--heartbeat-interval-ms", t.heartbeat_interval_ms, "SEALPOST_HEARTBEAT_INTERVAL_MS",
+      "Server ping interval");
+  opt("--heartbeat-timeout-ms", t.heartbeat_timeout_ms, "SEALPOST_HEARTBEAT_TIMEOUT_MS",
+      "Close after this long without a pong");
+  opt("--ack-timeout-ms", t.ack_timeout_ms, "SEALPOST_ACK_TIMEOUT_MS",
+      "First resend of an unacked event after this");
+  opt("--backoff-cap-ms", t.backoff_cap_ms, "SEALPOST_BACKOFF_CAP_MS", "Largest resend gap");
+  opt("--close-grace-ms", t.close_grace_ms, "SEALPOST_CLOSE_GRACE_MS",
+      "A closing connection may take this long to flush its last error");
+  opt("--poll-interval-ms", t.poll_interval_ms, "SEALPOST_POLL_INTERVAL_MS",
       "Stream polling interval when keyspace notifications are refused");
-  opt("--drain-timeout-ms", l.drain_timeout_ms, "SEALPOST_DRAIN_TIMEOUT_MS",
+  opt("--drain-timeout-ms", t.drain_ms, "SEALPOST_DRAIN_TIMEOUT_MS",
       "On SIGTERM, wait this long for outstanding acks");
-  opt("--goaway-reconnect-ms", l.goaway_reconnect_ms, "SEALPOST_GOAWAY_RECONNECT_MS",
+  opt("--goaway-reconnect-ms", t.goaway_reconnect_ms, "SEALPOST_GOAWAY_RECONNECT_MS",
       "Clients are told to reconnect after about this long");
-  opt("--usage-flush-ms", l.usage_flush_ms, "SEALPOST_USAGE_FLUSH_MS",
+  opt("--usage-flush-ms", t.usage_flush_ms, "SEALPOST_USAGE_FLUSH_MS",
       "Usage counters are written to Redis this often");
-  opt("--node-beat-ms", l.node_beat_ms, "SEALPOST_NODE_BEAT_MS", "Node registry refresh interval");
+  opt("--node-beat-ms", t.node_beat_ms, "SEALPOST_NODE_BEAT_MS", "Node registry refresh interval");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,12 +169,15 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       return false;
     }
   }
-  l.node = c->node_id;
-  l.listen = c->listen;
+  c->connections.identity.node = c->node_id;
+  c->connections.identity.listen = c->listen;
+  sc.node = c->node_id;
   std::string error;
-  if (l.inflight_window == 0 || l.max_attempts == 0 || l.ack_timeout_ms == 0 ||
-      l.max_frame_bytes < 256) {
-    error = "inflight window, max attempts and ack timeout must be > 0; max frame >= 256";
+  if (b.inflight_window == 0 || b.max_attempts == 0 || t.ack_timeout_ms == 0 ||
+      b.max_frame_bytes < 256 || b.max_id_bytes == 0 || b.max_handshake_payload_bytes < 64) {
+    error =
+        "inflight window, max attempts, ack timeout and max id bytes must be > 0; max frame "
+        ">= 256; max handshake payload >= 64";
   }
   if (!error.empty()) {
     std::cerr << "sealpost-server: " << error << "\n";

@@ -4,24 +4,26 @@
 
 #include <string>
 
-#include "connections/limits.h"
+#include "connections/settings.h"
 #include "services/services.h"
 
 namespace sp::server {
 
 struct Config {
+  // Where to listen and what to read, and how to log.
   std::string listen = "0.0.0.0:9300";
-  std::string redis_url = "redis://127.0.0.1:6379/0";
-  std::string key_prefix = "sp:";
-  std::string key_file = "sealpost-server.key";
+  int listen_backlog = 4096;
   std::string metrics_listen;  // empty: no metrics endpoint
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string key_file = "sealpost-server.key";
   std::string log_level = "info";
   std::string log_format = "text";
+  // Bounds, timings and identity of the connection layer (identity is
+  // filled from node_id and listen once parsing is done).
   std::string node_id;  // default: hostname-pid
-  size_t inbound_max_len = 0;
-  uint64_t node_ttl_ms = 15000;
-  int listen_backlog = 4096;
-  connections::Limits limits;
+  connections::Settings connections;
+  // Redis keys and their lifetimes (the endpoint comes from redis_url).
+  services::ServicesConfig services;
 };
 
 // Parses everything; on error prints a clear message and returns false with

@@ -114,20 +114,16 @@ int main(int argc, char** argv) {
   if (!sp::crypto::InitCrypto()) return 1;
   if (!sp::server::LoadOrCreateServerKey(s.config.key_file, &s.key)) return 1;
 
-  sp::services::ServicesConfig sc;
+  sp::services::ServicesConfig& sc = s.config.services;
   std::string error;
   if (!sp::services::ParseRedisUrl(s.config.redis_url, &sc.redis, &error)) {
     sp::log::Error("config.invalid", {{"option", "redis"}, {"error", error}});
     return 2;
   }
-  sc.key_prefix = s.config.key_prefix;
-  sc.node = s.config.node_id;
-  sc.inbound_max_len = s.config.inbound_max_len;
-  sc.node_ttl_ms = s.config.node_ttl_ms;
 
   s.loop = uv_default_loop();
   s.services = std::make_unique<sp::services::Services>(s.loop, sc);
-  s.hub = std::make_unique<sp::connections::Hub>(s.loop, *s.services, s.key, s.config.limits);
+  s.hub = std::make_unique<sp::connections::Hub>(s.loop, *s.services, s.key, s.config.connections);
   if (!StartListening(s)) return 1;
   s.hub->Start();
   s.services->commands.Start();

@@ -13,7 +13,7 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
 }  // namespace
 
 std::string RenderMetrics(connections::Hub& hub, services::Services& services) {
-  const connections::HubStats& st = hub.Stats();
+  const connections::Stats& st = hub.GetStats();
   std::string out;
   out.reserve(4096);
   Metric(&out, "sealpost_connections", "gauge", "Open client connections", hub.ConnectionCount());

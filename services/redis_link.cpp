@@ -5,10 +5,10 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <random>
 
 #include "services/redis_uv_adapter.h"
 #include "shared/log.h"
+#include "shared/random.h"
 
 namespace sp::services {
 namespace {
@@ -251,9 +251,8 @@ void RedisLink::LinkLost(const char* why) {
 void RedisLink::ScheduleReconnect() {
   if (stopping_ || !started_) return;
   backoff_ms_ = backoff_ms_ == 0 ? kMinBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
-  // Full jitter keeps several nodes from reconnecting in lockstep.
-  static thread_local std::minstd_rand rng{std::random_device{}()};
-  uint64_t delay = backoff_ms_ / 2 + rng() % (backoff_ms_ / 2 + 1);
+  // Jitter keeps several nodes from reconnecting in lockstep.
+  uint64_t delay = ThreadRng().Between(backoff_ms_ / 2, backoff_ms_);
   uv_timer_start(&retry_timer_, &RedisLink::OnRetryTimer, delay, 0);
 }
 

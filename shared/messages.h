@@ -28,9 +28,13 @@ struct Handshake {
 };
 
 // ---- Client -> server (inside Noise transport messages) ---------------------
+// kCountsTowardRate: whether the server counts the message against the
+// client's message rate. Acks and pongs answer what the server sent (bounded
+// by the window and the heartbeat); what the client initiates is counted.
 
 // {"type":"ack","ts":..,"eventId":"1700000000000-0"}
 struct ClientAck {
+  static constexpr bool kCountsTowardRate = false;
   std::string event_id;
   int64_t ts = 0;
   bool operator==(const ClientAck&) const = default;
@@ -38,6 +42,7 @@ struct ClientAck {
 // {"type":"client-event","ts":..,"id":"c-1","event":{"type":"t","data":"d",...}}
 // "event" is an object of string values; "type" is required in it.
 struct ClientEvent {
+  static constexpr bool kCountsTowardRate = true;
   std::string id;
   EventFields event;
   int64_t ts = 0;
@@ -45,10 +50,12 @@ struct ClientEvent {
 };
 // {"type":"ping","ts":..} and {"type":"pong","ts":..,"echo":<ping ts>}
 struct Ping {
+  static constexpr bool kCountsTowardRate = true;
   int64_t ts = 0;
   bool operator==(const Ping&) const = default;
 };
 struct Pong {
+  static constexpr bool kCountsTowardRate = false;
   int64_t ts = 0;
   int64_t echo = 0;  // ts of the ping this answers (0 if absent)
   bool operator==(const Pong&) const = default;

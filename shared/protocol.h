@@ -7,8 +7,6 @@
 
 namespace sp::proto {
 
-constexpr std::string_view kProtocolVersion = "sealpost/1";
-constexpr uint16_t kDefaultPort = 9300;
 // Largest encoded frame (bytes before the 0x00) accepted by default. A Noise
 // message is at most 65535 bytes; its base64 is 87380 bytes.
 constexpr size_t kDefaultMaxFrameBytes = 87380;
@@ -23,7 +21,6 @@ constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
 constexpr std::string_view kUnknownClient = "unknown_client";
 constexpr std::string_view kClientDisabled = "client_disabled";
 constexpr std::string_view kUnknownEvent = "unknown_event";
-constexpr std::string_view kEventTooLarge = "event_too_large";
 constexpr std::string_view kRateLimited = "rate_limited";
 constexpr std::string_view kUnavailable = "unavailable";  // Redis down: retry later
 constexpr std::string_view kTimeout = "timeout";

@@ -1,0 +1,84 @@
+// At-least-once delivery for one session: pending entries first (claimed from
+// the group's pending list), then new ones, never more than the inflight
+// window; resends with exponential backoff and jitter; dead letters after
+// max attempts. An event id travels Redis -> Delivery -> outlet (the
+// connection) -> socket, and its ack comes straight back through Ack().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/stream_entry.h"
+
+namespace sp::connections {
+
+struct LoopContext;
+
+// Where a delivery sends its events: the session's connection.
+class DeliveryOutlet {
+ public:
+  virtual LoopContext& Context() = 0;
+  virtual uint64_t Id() const = 0;  // the connection id, for Redis callbacks
+  virtual const std::string& Client() const = 0;
+  virtual bool IsActive() const = 0;
+  // Encrypts and queues one message; false when it could not be queued.
+  virtual bool SendMessage(const std::string& json) = 0;
+  // True while written frames have not all reached the kernel yet.
+  virtual bool HasUnsentOutput() = 0;
+  // The delivery's next due time changed.
+  virtual void Reschedule() = 0;
+
+ protected:
+  ~DeliveryOutlet() = default;
+};
+
+class Delivery {
+ public:
+  explicit Delivery(DeliveryOutlet& outlet) : out_(outlet) {}
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  // Starts over from the pending list: at session start, and after Redis came
+  // back (it may have lost recent acks); entries already in flight are kept.
+  void Restart();
+  // The client's stream has news (a keyspace notification, or polling).
+  void OnNews();
+  // Acknowledges `event_id` if it is in flight here; false otherwise.
+  [[nodiscard]] bool Ack(const std::string& event_id);
+  // Resends or dead-letters what is due at `now_ms`.
+  void OnTimer(uint64_t now_ms);
+  // The earliest resend deadline (UINT64_MAX when nothing is in flight).
+  uint64_t NextDueMs() const;
+  size_t InflightCount() const { return inflight_.size(); }
+
+ private:
+  // An event sent and not yet acknowledged.
+  struct Inflight {
+    services::StreamEntry entry;
+    uint32_t attempt = 1;
+    uint64_t due_ms = 0;  // resend (or dead-letter) when no ack by then
+  };
+
+  void Pump();  // reads more if the window has room
+  void ClaimMore();
+  void ReadNew();
+  void OnClaimed(bool ok, std::vector<services::StreamEntry> entries, std::string next_cursor);
+  void OnRead(bool ok, std::vector<services::StreamEntry> entries, size_t room);
+  void Take(std::vector<services::StreamEntry> entries);
+  bool Send(size_t index);
+  void DeadLetter(size_t index, std::string_view reason);
+  uint64_t BackoffMs(uint32_t attempt);
+  bool IsInflight(const std::string& event_id) const;
+
+  DeliveryOutlet& out_;
+  std::vector<Inflight> inflight_;  // in stream order, at most inflight_window
+  std::string claim_cursor_ = "0-0";
+  bool pending_exhausted_ = false;  // the pending list was fully claimed
+  bool reading_ = false;            // one Redis read at a time per session
+  bool read_again_ = false;         // news arrived while reading
+  bool has_new_ = true;             // the stream may hold undelivered entries
+};
+
+}  // namespace sp::connections

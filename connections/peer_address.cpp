@@ -1,0 +1,58 @@
+#include "connections/peer_address.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <cstring>
+
+namespace sp::connections {
+
+bool PeerAddress::Of(const uv_tcp_t* tcp, PeerAddress* out) {
+  int len = sizeof out->addr_;
+  return uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&out->addr_), &len) == 0;
+}
+
+PeerAddress PeerAddress::From(const sockaddr* addr) {
+  PeerAddress out;
+  size_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  std::memcpy(&out.addr_, addr, len);
+  return out;
+}
+
+std::string PeerAddress::Text() const {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr_.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr_);
+    uv_ip4_name(in, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+  }
+  if (addr_.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr_);
+    uv_ip6_name(in6, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  return "?";
+}
+
+std::string PeerAddress::SourceKey() const {
+  if (addr_.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr_);
+    return std::string(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
+  }
+  if (addr_.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr_);
+    const auto* bytes = reinterpret_cast<const char*>(&in6->sin6_addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return std::string(bytes + 12, 4);
+    return std::string(bytes, 8);
+  }
+  return {};
+}
+
+bool PeerHasLeft(const uv_tcp_t* tcp) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp), &fd) != 0) return true;
+  pollfd p{fd, POLLRDHUP, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+}  // namespace sp::connections

@@ -1,0 +1,37 @@
+// State that exists only for an authenticated client: who it is, which
+// session this is, and the delivery of its events.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "connections/delivery.h"
+#include "connections/settings.h"
+#include "shared/messages.h"
+
+namespace sp::connections {
+
+struct Session {
+  Session(std::string client, DeliveryOutlet& outlet)
+      : client(std::move(client)), delivery(outlet) {}
+
+  // The first message of the session: what the client needs to know of it.
+  proto::Welcome Welcome(const Settings& settings) const {
+    proto::Welcome welcome;
+    welcome.client = client;
+    welcome.node = settings.identity.node;
+    welcome.session = session_id;
+    welcome.heartbeat_ms = static_cast<int64_t>(settings.timings.heartbeat_interval_ms);
+    welcome.window = settings.bounds.inflight_window;
+    welcome.max_frame_bytes = static_cast<int64_t>(settings.bounds.max_frame_bytes);
+    welcome.ts = proto::NowMs();
+    return welcome;
+  }
+
+  std::string client;
+  std::string session_id;
+  int64_t started_ms = 0;  // wall clock, to order sessions across nodes
+  Delivery delivery;
+};
+
+}  // namespace sp::connections

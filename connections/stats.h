@@ -1,0 +1,21 @@
+// Counters of one node's connection layer, read by the metrics endpoint.
+#pragma once
+
+#include <cstdint>
+
+namespace sp::connections {
+
+struct Stats {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;  // over max connections or connect rate
+  uint64_t handshake_failures = 0;
+  uint64_t sessions_started = 0;
+  uint64_t events_sent = 0;
+  uint64_t events_resent = 0;
+  uint64_t events_acked = 0;
+  uint64_t events_dead = 0;
+  uint64_t client_events = 0;
+  uint64_t protocol_errors = 0;
+};
+
+}  // namespace sp::connections
