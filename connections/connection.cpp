@@ -1,7 +1,6 @@
 #include "connections/connection.h"
 
 #include "connections/client_check.h"
-#include "connections/dispatch.h"
 #include "connections/handshake_responder.h"
 #include "connections/loop_context.h"
 #include "connections/peer_address.h"
@@ -107,7 +106,7 @@ void Connection::OnTransportFrame(std::string_view frame) {
   }
   std::string_view json(reinterpret_cast<const char*>(plain),
                         cipher_len - crypto::Transport::Overhead());
-  Dispatch(ctx_, *this, json);
+  ctx_.on_message(ctx_, *this, json);
 }
 
 // ---- Handshake ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "connections/dispatch.h"
 #include "connections/peer_address.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
@@ -32,6 +33,7 @@ Hub::Hub(uv_loop_t* loop, services::Services& services, const crypto::KeyPair& s
       ctx_(loop, settings_, services, server_key),
       admission_(settings_.bounds) {
   ctx_.events = this;
+  ctx_.on_message = &Dispatch;
   for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_}) {
     uv_timer_init(loop, t);
     t->data = this;

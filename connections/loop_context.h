@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "connections/connection_table.h"
@@ -38,6 +39,11 @@ class ConnectionEvents {
   ~ConnectionEvents() = default;
 };
 
+struct LoopContext;
+// Handles one decrypted message of an active connection (connections/dispatch.h);
+// installed by the owner, so the read path does not depend on the handlers above it.
+using MessageHandler = void (*)(LoopContext& ctx, Connection& conn, std::string_view json);
+
 struct LoopContext {
   static constexpr size_t kReadBufferBytes = 64 * 1024;
   static constexpr uint64_t kTickMs = 10;  // resolution of every connection deadline
@@ -65,7 +71,8 @@ struct LoopContext {
   const Settings& settings;
   services::Services& services;
   const crypto::KeyPair& server_key;
-  ConnectionEvents* events = nullptr;  // set by the owner before the first accept
+  ConnectionEvents* events = nullptr;   // set by the owner before the first accept
+  MessageHandler on_message = nullptr;  // likewise
   TimerWheel wheel;
   ConnectionTable table;
   Stats stats;
