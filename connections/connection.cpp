@@ -4,6 +4,7 @@
 #include "connections/handshake_responder.h"
 #include "connections/loop_context.h"
 #include "connections/peer_address.h"
+#include "connections/transport_frame.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
 
@@ -17,27 +18,45 @@ Connection::Connection(LoopContext& ctx, uint64_t id)
 
 Connection::~Connection() = default;
 
-// Computed when a log line needs it: keeping the text would cost every idle
-// connection 32 bytes or more.
+// Looked up when a log line needs it: text kept per connection costs 32+ bytes.
 std::string Connection::Peer() const {
   PeerAddress address;
   return PeerAddress::Of(&tcp_, &address) ? address.Text() : "?";
 }
 
 void Connection::Start() {
-  in_handshake_ = true;
   liveness_.HandshakeStarted(ctx_.NowMs());
   uv_tcp_nodelay(&tcp_, 1);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
+  StartReading();
   if (log::Enabled(log::Level::Debug))
     log::Debug("conn.accepted", {{"conn", id_}, {"peer", Peer()}});
   Reschedule();
 }
 
+void Connection::Park() {
+  state_ = ConnState::WaitingForSlot;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  liveness_.HandshakeStarted(ctx_.NowMs());  // the wait has a deadline of its own
+  Reschedule();
+}
+
+void Connection::ResumeHandshake(const std::string& first_frame) {
+  state_ = ConnState::Accepted;
+  in_handshake_ = true;
+  liveness_.HandshakeStarted(ctx_.NowMs());  // time spent waiting does not count
+  StartReading();
+  OnHandshakeFrame(first_frame);
+  ProcessFrames();  // whatever arrived behind message 1
+  Reschedule();
+}
+
 // ---- Reading ----------------------------------------------------------------
 
-void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  *buf = static_cast<Connection*>(handle->data)->ctx_.ReadBuffer();
+void Connection::StartReading() {
+  auto alloc = [](uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+    *buf = static_cast<Connection*>(handle->data)->ctx_.ReadBuffer();
+  };
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), alloc, &Connection::OnRead);
 }
 
 void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -55,18 +74,21 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
                                   static_cast<uint64_t>(nread));
   }
   self->decoder_.Feed(std::string_view(buf->base, static_cast<size_t>(nread)));
+  self->ProcessFrames();
+}
+
+void Connection::ProcessFrames() {
   std::string_view frame;
-  for (;;) {
-    // A handler may have closed the connection: stop at once.
-    if (self->state_ == ConnState::Closing) return;
-    proto::FrameStatus status = self->decoder_.Next(&frame);
+  // A handler may have closed the connection, or parked it: stop at once.
+  while (state_ != ConnState::Closing && state_ != ConnState::WaitingForSlot) {
+    proto::FrameStatus status = decoder_.Next(&frame);
     if (status == proto::FrameStatus::NeedMore) return;
     if (status == proto::FrameStatus::TooLarge) {
-      self->Fail({proto::error_code::kFrameTooLarge,
-                  "frame exceeds " + std::to_string(self->decoder_.MaxFrameBytes()) + " bytes"});
+      Fail({proto::error_code::kFrameTooLarge,
+            "frame exceeds " + std::to_string(decoder_.MaxFrameBytes()) + " bytes"});
       return;
     }
-    self->OnFrame(frame);
+    OnFrame(frame);
   }
 }
 
@@ -83,37 +105,39 @@ void Connection::OnFrame(std::string_view frame) {
     case ConnState::Active:
       OnTransportFrame(frame);
       return;
+    case ConnState::WaitingForSlot:
     case ConnState::Closing:
       return;
   }
 }
 
 void Connection::OnTransportFrame(std::string_view frame) {
-  size_t cap = frame.size() / 4 * 3 + 3;
-  uint8_t* cipher = ctx_.Scratch(cap * 2);
-  uint8_t* plain = cipher + cap;
-  size_t cipher_len = 0;
-  if (!crypto::Base64DecodeInto(frame, cipher, cap, &cipher_len) ||
-      cipher_len < crypto::Transport::Overhead()) {
-    Fail({proto::error_code::kBadFrame, "transport frame is not valid base64"});
-    return;
+  std::string_view json;
+  switch (OpenFrame(ctx_, transport_, frame, &json)) {
+    case OpenResult::Ok:
+      ctx_.on_message(ctx_, *this, json);
+      return;
+    case OpenResult::NotBase64:
+      Fail({proto::error_code::kBadFrame, "transport frame is not valid base64"});
+      return;
+    case OpenResult::Rejected:
+      // Tampered, replayed, reordered or dropped: the channel cannot continue.
+      log::Warn("conn.decrypt_failed", {{"conn", id_}, {"peer", Peer()}});
+      Close("decrypt failed");
+      return;
   }
-  if (!transport_.Decrypt({cipher, cipher_len}, plain)) {
-    // Tampered, replayed, reordered or dropped: the channel cannot continue.
-    log::Warn("conn.decrypt_failed", {{"conn", id_}, {"peer", Peer()}});
-    Close("decrypt failed");
-    return;
-  }
-  std::string_view json(reinterpret_cast<const char*>(plain),
-                        cipher_len - crypto::Transport::Overhead());
-  ctx_.on_message(ctx_, *this, json);
 }
 
 // ---- Handshake ----------------------------------------------------------------
 
-// Drives the pure HandshakeResponder (docs/PROTOCOL.md §2), then checks the
-// claimed client id against the registry.
+// Drives the pure HandshakeResponder (docs/PROTOCOL.md §2), then the registry check.
 void Connection::OnHandshakeFrame(std::string_view frame) {
+  // An idle socket holds no slot: one is taken only once message 1 is here.
+  if (!in_handshake_) {
+    if (!ctx_.events->AdmitHandshake(*this, frame)) return;  // parked, or refused
+    in_handshake_ = true;
+    liveness_.HandshakeStarted(ctx_.NowMs());
+  }
   if (!handshake_) handshake_ = std::make_unique<HandshakeResponder>(ctx_.server_key);
   HandshakeResponder::Step step = handshake_->OnFrame(frame);
   switch (step.kind) {
@@ -134,8 +158,7 @@ void Connection::OnHandshakeFrame(std::string_view frame) {
   LookUpClient(std::move(step.client), std::move(step.remote_pk));
 }
 
-// The claimed id is only a claim until the registry holds the same key: no
-// session (and nothing in Redis under that name) exists before.
+// The claimed id is a claim until the registry holds the same key: no session before.
 void Connection::LookUpClient(std::string client, std::string remote_pk) {
   LoopContext* ctx = &ctx_;
   uint64_t id = id_;
@@ -177,17 +200,11 @@ void Connection::Reschedule() {
 }
 
 void Connection::OnWake(uint64_t now) {
-  if (state_ == ConnState::Closing) {
-    // A last error could not be flushed in time: close hard.
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
-      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
-    return;
-  }
+  // A last error that could not be flushed in time: close hard.
+  if (state_ == ConnState::Closing) return CloseHandle();
   Liveness::Verdict verdict = liveness_.Check(now, ctx_.settings.timings);
   if (verdict == Liveness::Verdict::PingDue) {
-    proto::Ping ping;
-    ping.ts = proto::NowMs();
-    SendMessage(proto::Serialize(ping));
+    SendMessage(proto::Serialize(proto::Ping{.ts = proto::NowMs()}));
     liveness_.PingSent(now, ctx_.settings.timings);
   } else if (verdict != Liveness::Verdict::Fine) {
     Fail({proto::error_code::kTimeout, std::string(Liveness::Describe(verdict))});
@@ -221,19 +238,14 @@ void Connection::WriteFrame(std::string_view payload) {
   if (!close_started_) proto::AppendFrame(payload, OutboxBuffer());
 }
 
-// Encrypts straight into the outbox: scratch ciphertext, base64 appended, 0x00.
+// Encrypts straight into the outbox (no copy of the frame).
 bool Connection::SendMessage(const std::string& json) {
   if (!has_transport_ || close_started_) return false;
   if (json.size() > crypto::Transport::MaxPlaintext()) return false;
-  size_t cipher_len = json.size() + crypto::Transport::Overhead();
-  uint8_t* cipher = ctx_.Scratch(cipher_len);
-  if (!transport_.Encrypt(crypto::AsBytes(json), cipher)) {
+  if (SealFrame(ctx_, transport_, json, OutboxBuffer()) == SealResult::NonceExhausted) {
     Close("nonce exhausted");
     return false;
   }
-  std::string* out = OutboxBuffer();
-  crypto::Base64EncodeAppend({cipher, cipher_len}, out);
-  out->push_back('\0');
   return true;
 }
 
@@ -243,18 +255,12 @@ void Connection::Flush() {
     return;
   }
   size_t written = 0;
-  int error = 0;
-  switch (outbox_.Flush(reinterpret_cast<uv_stream_t*>(&tcp_),
-                        ctx_.settings.bounds.max_write_queue_bytes, &Connection::OnWriteError,
-                        &written, &error)) {
-    case Outbox::FlushResult::Written:
-      break;
-    case Outbox::FlushResult::OverLimit:
-      Close("write queue over limit (slow reader)");
-      return;
-    case Outbox::FlushResult::Failed:
-      Close(uv_strerror(error));
-      return;
+  std::string why;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (!outbox_.Flush(stream, ctx_.settings.bounds.max_write_queue_bytes, &OnWriteError, &written,
+                     &why)) {
+    Close(why);
+    return;
   }
   if (session_ && written > 0)
     ctx_.services.usage.Add(session_->client, services::Counter::BytesOut, written);
@@ -276,11 +282,7 @@ void Connection::Fail(const CloseReason& reason) {
                              {"client", Client()},
                              {"code", reason.code},
                              {"reason", reason.message}});
-  proto::Error err;
-  err.code = std::string(reason.code);
-  err.message = reason.message;
-  err.ts = proto::NowMs();
-  std::string json = proto::Serialize(err);
+  std::string json = proto::Serialize(proto::MakeError(reason.code, reason.message));
   if (has_transport_)
     SendMessage(json);
   else
@@ -294,7 +296,7 @@ void Connection::Fail(const CloseReason& reason) {
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnShutdown) != 0) {
     delete req;
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
+    CloseHandle();
     return;
   }
   ctx_.wheel.Schedule(&wheel_, ctx_.NowMs() + ctx_.settings.timings.close_grace_ms);
@@ -303,8 +305,7 @@ void Connection::Fail(const CloseReason& reason) {
 void Connection::OnShutdown(uv_shutdown_t* req, int /*status*/) {
   auto* self = static_cast<Connection*>(req->handle->data);
   delete req;
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->tcp_)))
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->tcp_), &Connection::OnClosed);
+  self->CloseHandle();
 }
 
 void Connection::Close(std::string_view why) {
@@ -315,6 +316,11 @@ void Connection::Close(std::string_view why) {
   close_started_ = true;
   Finish();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
+}
+
+void Connection::CloseHandle() {
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClosed);
 }
 
 // Leaves every shared structure at once; the memory goes in OnClosed.

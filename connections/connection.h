@@ -26,7 +26,8 @@ struct LoopContext;
 class HandshakeResponder;
 
 enum class ConnState : uint8_t {
-  Accepted,        // waiting for handshake message 1
+  Accepted,        // waiting for handshake message 1 (holds no handshake slot)
+  WaitingForSlot,  // message 1 arrived, no slot free: parked, not reading
   ResponseSent,    // message 2 written, waiting for message 3
   Authenticating,  // message 3 consumed, registry lookup under way
   Active,          // welcome sent; messages flow
@@ -51,8 +52,16 @@ class Connection final : public DeliveryOutlet {
   Session* GetSession() { return session_.get(); }
   std::string Peer() const;  // "ip:port", looked up on demand (a system call)
 
-  // After uv_accept and admission: starts reading and the handshake deadline.
+  // After uv_accept and admission: starts reading; message 1 is due within
+  // the handshake timeout.
   void Start();
+  // Message 1 found no free handshake slot: stop reading and wait (with a
+  // deadline) until ResumeHandshake hands the frame back with a slot.
+  void Park();
+  void ResumeHandshake(const std::string& first_frame);
+  // The source (PeerAddress::SourceKey) that per-address limits count.
+  uint64_t Source() const { return source_; }
+  void SetSource(uint64_t source) { source_ = source; }
 
   // ---- DeliveryOutlet (and handlers) ------------------------------------------
   LoopContext& Context() override { return ctx_; }
@@ -85,12 +94,13 @@ class Connection final : public DeliveryOutlet {
   WheelEntry* Wheel() { return &wheel_; }
 
  private:
-  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnWriteError(uv_stream_t* stream, int status);
   static void OnShutdown(uv_shutdown_t* req, int status);
   static void OnClosed(uv_handle_t* handle);
 
+  void StartReading();
+  void ProcessFrames();
   void OnFrame(std::string_view frame);
   void OnHandshakeFrame(std::string_view frame);
   void LookUpClient(std::string client, std::string remote_pk);
@@ -99,11 +109,13 @@ class Connection final : public DeliveryOutlet {
   void WriteFrame(std::string_view payload);
   std::string* OutboxBuffer();
   void LeaveHandshake();
+  void CloseHandle();  // uv_close once; the object is freed in OnClosed
   void Finish();
 
   uv_tcp_t tcp_;
   LoopContext& ctx_;
   uint64_t id_;
+  uint64_t source_ = 0;
   ConnState state_ = ConnState::Accepted;
   bool close_started_ = false;
   bool in_handshake_ = false;  // holds one of the hub's handshake slots

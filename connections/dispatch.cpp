@@ -28,13 +28,9 @@ void Dispatch(LoopContext& ctx, Connection& conn, std::string_view json) {
 
 void SendError(Connection& conn, std::string_view code, std::string message, bool retry,
                std::string id, std::string event_id) {
-  proto::Error err;
-  err.code = std::string(code);
-  err.message = std::move(message);
-  err.retry = retry;
+  proto::Error err = proto::MakeError(code, std::move(message), retry);
   err.id = std::move(id);
   err.event_id = std::move(event_id);
-  err.ts = proto::NowMs();
   conn.SendMessage(proto::Serialize(err));
 }
 

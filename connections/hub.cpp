@@ -83,7 +83,8 @@ void Hub::Accept(uv_stream_t* listener) {
     return;
   }
   PeerAddress peer;
-  std::string source = PeerAddress::Of(conn->Handle(), &peer) ? peer.SourceKey() : std::string();
+  uint64_t source =
+      PeerAddress::Of(conn->Handle(), &peer) ? peer.SourceKey() : Admission::kUnknownSource;
   std::string_view refusal = ctx_.shutting_down
                                  ? "server shutting down"
                                  : admission_.Refusal(source, ctx_.table.Size(), ctx_.NowMs());
@@ -95,22 +96,34 @@ void Hub::Accept(uv_stream_t* listener) {
     return;
   }
   ctx_.stats.accepted++;
-  if (admission_.TryTakeSlot())
-    conn->Start();
-  else
-    admission_.Wait(id);
+  conn->SetSource(source);
+  admission_.Opened(source);
+  conn->Start();
+}
+
+// Message 1 is here: run it now if a slot is free, else park it in line.
+bool Hub::AdmitHandshake(Connection& conn, std::string_view first_frame) {
+  if (admission_.TryTakeSlot()) return true;
+  if (!admission_.Park({conn.Id(), conn.Source(), std::string(first_frame)})) {
+    ctx_.stats.rejected++;
+    conn.Fail({proto::error_code::kServerBusy, "too many handshakes waiting from this address"});
+    return false;
+  }
+  conn.Park();
+  return false;
 }
 
 void Hub::StartWaitingHandshakes() {
-  while (std::optional<uint64_t> id = admission_.NextWaiting(ctx_.shutting_down)) {
-    Connection* conn = ctx_.table.Find(*id);
-    if (conn == nullptr || conn->State() != ConnState::Accepted) continue;  // closed meanwhile
+  while (std::optional<Admission::Parked> parked = admission_.NextParked(ctx_.shutting_down)) {
+    Connection* conn = ctx_.table.Find(parked->conn_id);
+    if (conn == nullptr || conn->State() != ConnState::WaitingForSlot) continue;  // gone meanwhile
     if (ctx_.shutting_down) {
       conn->Fail({proto::error_code::kServerBusy, "server shutting down"});
     } else if (PeerHasLeft(conn->Handle())) {  // its client gave up waiting: spend no X25519
       conn->Close("peer left while waiting for a handshake slot");
-    } else if (admission_.TryTakeSlot()) {
-      conn->Start();
+    } else {
+      admission_.TakeSlot();
+      conn->ResumeHandshake(parked->first_frame);
     }
   }
 }
@@ -133,6 +146,7 @@ void Hub::OnAuthenticated(Connection& conn) {
     }
   }
   ctx_.stats.sessions_started++;
+  admission_.Established(conn.Source(), ctx_.NowMs());
   ctx_.services.usage.Add(s.client, services::Counter::Connects);
   ctx_.services.presence.SessionStarted(s.client, s.session_id, s.started_ms);
 }
@@ -145,6 +159,7 @@ void Hub::OnClosing(Connection& conn) {
 }
 
 void Hub::OnClosed(Connection& conn) {
+  admission_.Closed(conn.Source());
   ctx_.table.Remove(conn.Id());
   delete &conn;
 }

@@ -42,6 +42,7 @@ class Hub final : public ConnectionEvents {
 
  private:
   // ---- ConnectionEvents ------------------------------------------------------------
+  bool AdmitHandshake(Connection& conn, std::string_view first_frame) override;
   void OnHandshakeEnded(Connection& conn) override;
   void OnAuthenticated(Connection& conn) override;
   void OnClosing(Connection& conn) override;

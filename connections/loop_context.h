@@ -28,6 +28,9 @@ class Delivery;
 // through this interface, so they never depend on the Hub.
 class ConnectionEvents {
  public:
+  // Message 1 arrived: true when the handshake may run now; otherwise the
+  // owner parked the connection (Connection::Park) or refused it.
+  virtual bool AdmitHandshake(Connection& conn, std::string_view first_frame) = 0;
   virtual void OnHandshakeEnded(Connection& conn) = 0;  // its handshake slot is free
   virtual void OnAuthenticated(Connection& conn) = 0;   // bind it as the client's session
   virtual void OnClosing(Connection& conn) = 0;         // it leaves the session map

@@ -26,19 +26,22 @@ std::string* Outbox::Buffer(bool* created) {
   return bytes_.get();
 }
 
-Outbox::FlushResult Outbox::Flush(uv_stream_t* stream, size_t max_queue_bytes,
-                                  OnWriteError on_error, size_t* written, int* error) {
+bool Outbox::Flush(uv_stream_t* stream, size_t max_queue_bytes, OnWriteError on_error,
+                   size_t* written, std::string* why) {
   *written = 0;
   std::unique_ptr<std::string> bytes = std::move(bytes_);
-  if (!bytes || bytes->empty()) return FlushResult::Written;
-  if (uv_stream_get_write_queue_size(stream) > max_queue_bytes) return FlushResult::OverLimit;
+  if (!bytes || bytes->empty()) return true;
+  if (uv_stream_get_write_queue_size(stream) > max_queue_bytes) {
+    *why = "write queue over limit (slow reader)";
+    return false;
+  }
   *written = bytes->size();
   uv_buf_t buf = uv_buf_init(bytes->data(), static_cast<unsigned>(bytes->size()));
   int rc = uv_try_write(stream, &buf, 1);
-  if (rc == static_cast<int>(bytes->size())) return FlushResult::Written;
+  if (rc == static_cast<int>(bytes->size())) return true;
   if (rc < 0 && rc != UV_EAGAIN) {
-    *error = rc;
-    return FlushResult::Failed;
+    *why = uv_strerror(rc);
+    return false;
   }
   auto* w = new WriteRequest;
   w->on_error = on_error;
@@ -48,10 +51,10 @@ Outbox::FlushResult Outbox::Flush(uv_stream_t* stream, size_t max_queue_bytes,
   rc = uv_write(&w->req, stream, &buf, 1, &OnWriteDone);
   if (rc != 0) {
     delete w;
-    *error = rc;
-    return FlushResult::Failed;
+    *why = uv_strerror(rc);
+    return false;
   }
-  return FlushResult::Written;
+  return true;
 }
 
 }  // namespace sp::connections

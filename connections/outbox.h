@@ -16,12 +16,6 @@ class Outbox {
   // Called when a write queued in libuv fails later (not for UV_ECANCELED).
   using OnWriteError = void (*)(uv_stream_t* stream, int status);
 
-  enum class FlushResult : uint8_t {
-    Written,    // everything reached the kernel or is queued in libuv
-    OverLimit,  // libuv's queue already holds more than the limit: a slow reader
-    Failed,     // the socket refused the write (status in *error)
-  };
-
   // The buffer to append frames to; `*created` is true when it did not exist
   // (the caller then schedules a flush).
   std::string* Buffer(bool* created);
@@ -30,9 +24,11 @@ class Outbox {
 
   // Writes what is queued: uv_try_write first (no request, no epoll change),
   // uv_write for what the kernel did not take at once. `*written` gets the
-  // number of bytes handed over.
-  FlushResult Flush(uv_stream_t* stream, size_t max_queue_bytes, OnWriteError on_error,
-                    size_t* written, int* error);
+  // number of bytes handed over. False, with the reason to close in `*why`,
+  // when libuv's queue already holds more than `max_queue_bytes` (a slow
+  // reader) or the socket refused the write.
+  [[nodiscard]] bool Flush(uv_stream_t* stream, size_t max_queue_bytes, OnWriteError on_error,
+                           size_t* written, std::string* why);
 
  private:
   std::unique_ptr<std::string> bytes_;

@@ -34,18 +34,30 @@ std::string PeerAddress::Text() const {
   return "?";
 }
 
-std::string PeerAddress::SourceKey() const {
+namespace {
+
+uint64_t BigEndian(const uint8_t* bytes, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | bytes[i];
+  return v;
+}
+
+constexpr uint64_t kIpv4Prefix = 0xffffull << 32;
+
+}  // namespace
+
+uint64_t PeerAddress::SourceKey() const {
   if (addr_.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&addr_);
-    return std::string(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
+    return kIpv4Prefix | BigEndian(reinterpret_cast<const uint8_t*>(&in->sin_addr), 4);
   }
   if (addr_.ss_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr_);
-    const auto* bytes = reinterpret_cast<const char*>(&in6->sin6_addr);
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return std::string(bytes + 12, 4);
-    return std::string(bytes, 8);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(&in6->sin6_addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return kIpv4Prefix | BigEndian(bytes + 12, 4);
+    return BigEndian(bytes, 8);
   }
-  return {};
+  return 0;
 }
 
 bool PeerHasLeft(const uv_tcp_t* tcp) {

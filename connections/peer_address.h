@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <string>
 
 namespace sp::connections {
@@ -16,12 +17,13 @@ class PeerAddress {
 
   // "ip:port" (IPv6 as "[ip]:port").
   std::string Text() const;
-  // Raw bytes that identify one source for rate limits: the IPv4 address, or
-  // the /64 of an IPv6 address (a single host usually owns a whole /64). An
+  // The source for per-address limits, in 8 bytes: the /64 of an IPv6
+  // address (a single host usually owns a whole /64), or an IPv4 address as
+  // 0:ffff:<a.b>:<c.d> (a /64 in reserved space that no IPv6 source has). An
   // IPv4 client on a dual-stack listener arrives as ::ffff:a.b.c.d and is
   // keyed by its IPv4 address, not by the all-zero first 8 bytes it shares
-  // with every other IPv4 client.
-  std::string SourceKey() const;
+  // with every other IPv4 client. 0 when the address is unknown.
+  uint64_t SourceKey() const;
 
  private:
   sockaddr_storage addr_{};

@@ -115,6 +115,11 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "Handshakes in progress per process; further connections wait, unread, in arrival order");
   opt("--connect-rate-per-ip", b.connect_rate_per_ip, "SEALPOST_CONNECT_RATE_PER_IP",
       "New connections per second per IPv4 address or IPv6 /64 (burst 2x; 0: unlimited)");
+  opt("--max-connections-per-ip", b.max_connections_per_ip, "SEALPOST_MAX_CONNECTIONS_PER_IP",
+      "Connections open at once per IPv4 address or IPv6 /64 (0: no cap; raise it for large NATs)");
+  opt("--max-waiting-handshakes-per-ip", b.max_waiting_handshakes_per_ip,
+      "SEALPOST_MAX_WAITING_HANDSHAKES_PER_IP",
+      "Handshakes per IPv4 address or IPv6 /64 waiting for a slot (0: no cap)");
   opt("--max-frame-bytes", b.max_frame_bytes, "SEALPOST_MAX_FRAME_BYTES",
       "Largest frame accepted or sent (encoded bytes)");
   opt("--max-handshake-payload-bytes", b.max_handshake_payload_bytes,

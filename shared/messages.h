@@ -144,4 +144,7 @@ std::string Serialize(const Goaway& m);
 // Milliseconds since the Unix epoch (wall clock), for "ts".
 int64_t NowMs();
 
+// An error message stamped now.
+Error MakeError(std::string_view code, std::string message, bool retry = false);
+
 }  // namespace sp::proto

@@ -241,6 +241,15 @@ std::string Serialize(const Goaway& m) {
   return std::move(w).Finish();
 }
 
+Error MakeError(std::string_view code, std::string message, bool retry) {
+  Error err;
+  err.code = std::string(code);
+  err.message = std::move(message);
+  err.retry = retry;
+  err.ts = NowMs();
+  return err;
+}
+
 int64_t NowMs() {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;

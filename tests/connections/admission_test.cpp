@@ -1,4 +1,4 @@
-// Admission: handshake slots, the waiting line, per-source connect rates.
+// Admission: handshake slots, the waiting line, per-source limits.
 #include "connections/admission.h"
 
 #include <doctest/doctest.h>
@@ -13,32 +13,68 @@ Bounds SmallBounds() {
   b.max_connections = 100;
   b.max_handshakes = 2;
   b.connect_rate_per_ip = 3;
+  b.max_connections_per_ip = 4;
+  b.max_waiting_handshakes_per_ip = 2;
   return b;
+}
+
+constexpr uint64_t kBusy = 0x0000ffff0a000001;
+constexpr uint64_t kQuiet = 0x0000ffff0a000002;
+
+Admission::Parked Parked(uint64_t id, uint64_t source) {
+  return {id, source, "frame-" + std::to_string(id)};
 }
 
 }  // namespace
 
-TEST_CASE("at most max_handshakes run; the rest wait and start in arrival order") {
+TEST_CASE("at most max_handshakes run; the rest wait with their frame, in arrival order") {
   Bounds bounds = SmallBounds();
   Admission a(bounds);
   CHECK(a.TryTakeSlot());
   CHECK(a.TryTakeSlot());
   CHECK_FALSE(a.TryTakeSlot());
-  a.Wait(10);
-  a.Wait(11);
-  a.Wait(12);
+  REQUIRE(a.Park(Parked(10, 1)));
+  REQUIRE(a.Park(Parked(11, 2)));
+  REQUIRE(a.Park(Parked(12, 3)));
   CHECK(a.Waiting() == 3);
-  CHECK_FALSE(a.NextWaiting(false).has_value());  // no slot free yet
+  CHECK_FALSE(a.NextParked(false).has_value());  // no slot free yet
   a.ReleaseSlot();
-  auto next = a.NextWaiting(false);
+  // A slot is free, but a newcomer may not jump the line.
+  CHECK_FALSE(a.TryTakeSlot());
+  auto next = a.NextParked(false);
   REQUIRE(next.has_value());
-  CHECK(*next == 10);
-  CHECK(a.TryTakeSlot());
-  CHECK_FALSE(a.NextWaiting(false).has_value());
+  CHECK(next->conn_id == 10);
+  CHECK(next->first_frame == "frame-10");
+  a.TakeSlot();
+  CHECK_FALSE(a.NextParked(false).has_value());
   // At shutdown every waiting connection comes out, slots or not.
-  CHECK(a.NextWaiting(true) == 11);
-  CHECK(a.NextWaiting(true) == 12);
-  CHECK_FALSE(a.NextWaiting(true).has_value());
+  CHECK(a.NextParked(true)->conn_id == 11);
+  CHECK(a.NextParked(true)->conn_id == 12);
+  CHECK_FALSE(a.NextParked(true).has_value());
+}
+
+TEST_CASE("established sources go first when handshakes must wait") {
+  Bounds bounds = SmallBounds();
+  bounds.max_handshakes = 0;  // everyone waits
+  Admission a(bounds);
+  a.Established(kQuiet, 0);
+  REQUIRE(a.Park(Parked(1, kBusy)));
+  REQUIRE(a.Park(Parked(2, kBusy)));
+  REQUIRE(a.Park(Parked(3, kQuiet)));
+  CHECK(a.NextParked(true)->conn_id == 3);
+  CHECK(a.NextParked(true)->conn_id == 1);
+}
+
+TEST_CASE("one source may not fill the waiting line") {
+  Bounds bounds = SmallBounds();
+  bounds.max_handshakes = 0;
+  Admission a(bounds);
+  CHECK(a.Park(Parked(1, kBusy)));
+  CHECK(a.Park(Parked(2, kBusy)));
+  CHECK_FALSE(a.Park(Parked(3, kBusy)));  // max_waiting_handshakes_per_ip = 2
+  CHECK(a.Park(Parked(4, kQuiet)));
+  REQUIRE(a.NextParked(true)->conn_id == 1);
+  CHECK(a.Park(Parked(5, kBusy)));  // its place freed
 }
 
 TEST_CASE("releasing more slots than were taken cannot underflow") {
@@ -52,34 +88,53 @@ TEST_CASE("releasing more slots than were taken cannot underflow") {
 
 TEST_CASE("each source gets its own connect rate; one busy source does not block another") {
   Bounds bounds = SmallBounds();
+  bounds.max_connections_per_ip = 0;
   Admission a(bounds);
-  std::string busy("\x0a\x00\x00\x01", 4);
-  std::string quiet("\x0a\x00\x00\x02", 4);
-  for (int i = 0; i < 6; ++i) CHECK(a.Refusal(busy, 0, 1000).empty());  // burst: 2 x 3/s
-  CHECK(a.Refusal(busy, 0, 1000) == "too many connections from this address");
-  CHECK(a.Refusal(quiet, 0, 1000).empty());
-  CHECK(a.Refusal(busy, 0, 1334).empty());  // a third of a second refills one
+  for (int i = 0; i < 6; ++i) CHECK(a.Refusal(kBusy, 0, 1000).empty());  // burst: 2 x 3/s
+  CHECK(a.Refusal(kBusy, 0, 1000) == "too many connections from this address");
+  CHECK(a.Refusal(kQuiet, 0, 1000).empty());
+  CHECK(a.Refusal(kBusy, 0, 1334).empty());  // a third of a second refills one
 }
 
-TEST_CASE("the connection cap refuses regardless of source") {
-  Bounds bounds = SmallBounds();
-  Admission a(bounds);
-  CHECK(a.Refusal("x", 99, 0).empty());
-  CHECK(a.Refusal("y", 100, 0) == "too many connections");
-}
-
-TEST_CASE("a connect rate of 0 is unlimited, and pruning forgets refilled sources") {
+TEST_CASE("open connections per source are capped, and closing makes room") {
   Bounds bounds = SmallBounds();
   bounds.connect_rate_per_ip = 0;
+  Admission a(bounds);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(a.Refusal(kBusy, 0, 0).empty());
+    a.Opened(kBusy);
+  }
+  CHECK(a.Refusal(kBusy, 0, 0) == "too many open connections from this address");
+  CHECK(a.Refusal(kQuiet, 0, 0).empty());
+  a.Closed(kBusy);
+  CHECK(a.Refusal(kBusy, 0, 0).empty());
+}
+
+TEST_CASE("the connection cap refuses regardless of source; unknown sources are not counted") {
+  Bounds bounds = SmallBounds();
+  Admission a(bounds);
+  CHECK(a.Refusal(kBusy, 99, 0).empty());
+  CHECK(a.Refusal(kQuiet, 100, 0) == "too many connections");
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(a.Refusal(Admission::kUnknownSource, 0, 0).empty());
+    a.Opened(Admission::kUnknownSource);
+  }
+}
+
+TEST_CASE("a connect rate of 0 is unlimited, and pruning forgets idle sources") {
+  Bounds bounds = SmallBounds();
+  bounds.connect_rate_per_ip = 0;
+  bounds.max_connections_per_ip = 0;
   Admission unlimited(bounds);
-  for (int i = 0; i < 1000; ++i) REQUIRE(unlimited.Refusal("s", 0, 0).empty());
+  for (int i = 0; i < 1000; ++i) REQUIRE(unlimited.Refusal(kBusy, 0, 0).empty());
 
   Bounds limited_bounds = SmallBounds();
   Admission limited(limited_bounds);
-  for (int i = 0; i < 6; ++i) REQUIRE(limited.Refusal("s", 0, 0).empty());
-  CHECK_FALSE(limited.Refusal("s", 0, 0).empty());
-  limited.Prune(300);  // not yet full again (6 tokens take 2 s): kept, still refusing
-  CHECK_FALSE(limited.Refusal("s", 0, 300).empty());
-  limited.Prune(10'000);  // full: forgotten, and a new bucket starts full
-  for (int i = 0; i < 6; ++i) CHECK(limited.Refusal("s", 0, 10'000).empty());
+  for (int i = 0; i < 4; ++i) REQUIRE(limited.Refusal(kBusy, 0, 0).empty());
+  limited.Opened(kBusy);
+  limited.Prune(10'000);  // one connection still open: kept
+  CHECK(limited.TrackedSources() == 1);
+  limited.Closed(kBusy);
+  limited.Prune(10'000);  // nothing open, bucket full: forgotten
+  CHECK(limited.TrackedSources() == 0);
 }

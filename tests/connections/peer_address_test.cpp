@@ -50,3 +50,8 @@ TEST_CASE("IPv4 clients on a dual-stack listener do not share one bucket") {
   // The same client over IPv4 and v4-mapped IPv6 is one source.
   CHECK(a.SourceKey() == V4("192.0.2.1", 7).SourceKey());
 }
+
+TEST_CASE("IPv4 keys cannot collide with the /64 of an IPv6 source in use") {
+  CHECK(V4("192.0.2.1", 1).SourceKey() != V6("2001:db8::1", 1).SourceKey());
+  CHECK(V4("0.0.0.0", 1).SourceKey() != 0);  // 0 means "unknown"
+}
