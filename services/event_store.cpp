@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "services/redis_reply.h"
 #include "shared/log.h"
 #include "shared/messages.h"
 

@@ -1,4 +1,4 @@
-#include "services/stream_entry.h"
+#include "services/redis_reply.h"
 
 namespace sp::services {
 
