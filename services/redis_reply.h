@@ -23,6 +23,10 @@ inline bool IsError(const redisReply* r) {
   return r == nullptr || r->type == REDIS_REPLY_ERROR;
 }
 
+// Logs an error reply as warning `event` with error=<its text>; true when `r`
+// was one. A lost link (nullptr) is not logged here: the link logs it.
+bool LogIfError(const redisReply* r, std::string_view event);
+
 // Parses [id, [field, value, ...]] entries (XRANGE / XCLAIM / XAUTOCLAIM shape).
 // Entries whose body is nil (deleted from the stream) keep empty fields.
 bool ParseEntries(const redisReply* array, std::vector<StreamEntry>* out);
