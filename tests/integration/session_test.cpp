@@ -13,6 +13,7 @@
 
 #include "shared/messages.h"
 #include "tests/support/server_env.h"
+#include "tests/support/temp_dir.h"
 
 using namespace sp::testkit;
 using namespace std::chrono_literals;
@@ -277,19 +278,19 @@ TEST_CASE("metrics are served in Prometheus text format") {
 TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back to polling") {
   // A Redis where CONFIG is renamed away, as on many managed services.
   int port = FreePort();
-  std::string dir = MakeTempDir();
+  TempDir dir;  // declared first: the processes writing into it stop before it goes
   Process redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
-                 dir, "--save", "", "--rename-command", "CONFIG", ""},
-                dir + "/redis");
+                 dir.Path(), "--save", "", "--rename-command", "CONFIG", ""},
+                dir.File("redis"));
   REQUIRE(WaitForPort(port, 5s));
   REQUIRE(sp::crypto::InitCrypto());
   auto server_key = sp::crypto::GenerateKeyPair();
-  REQUIRE(sp::crypto::WriteKeyFile(dir + "/s.key", server_key) == sp::crypto::KeyFileError::Ok);
+  REQUIRE(sp::crypto::WriteKeyFile(dir.File("s.key"), server_key) == sp::crypto::KeyFileError::Ok);
   int listen = FreePort();
   Process server({BinDir() + "/sealpost-server", "--listen", "127.0.0.1:" + std::to_string(listen),
                   "--redis", "redis://127.0.0.1:" + std::to_string(port), "--key-file",
-                  dir + "/s.key", "--env-file", "/dev/null", "--poll-interval-ms", "100"},
-                 dir + "/server");
+                  dir.File("s.key"), "--env-file", "/dev/null", "--poll-interval-ms", "100"},
+                 dir.File("server"));
   REQUIRE(WaitForPort(listen, 5s));
   REQUIRE(server.WaitForOutput("fallback=polling", 5s));
   auto key = sp::crypto::GenerateKeyPair();
@@ -308,7 +309,6 @@ TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back 
   CHECK((*m)["event"]["data"] == "polled");
   server.Stop();
   redis.Stop();
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST_CASE("one session per client across nodes: a session on node B closes the one on node A") {
