@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/eventually.h"
+
 namespace sp::testkit {
 
 Redis::Redis(bool aof) : aof_(aof), port_(FreePort()) {
@@ -25,6 +27,10 @@ void Redis::Launch() {
   process_ = Process(argv, dir_.File("redis-" + std::to_string(std::rand())));
   if (!WaitForPort(port_, std::chrono::seconds(10)))
     throw std::runtime_error("redis-server did not start");
+  // The port opens before the AOF is loaded; until then commands get LOADING.
+  if (!Eventually([&] { return Command({"PING"})->type == REDIS_REPLY_STATUS; },
+                  std::chrono::seconds(10)))
+    throw std::runtime_error("redis-server did not finish loading");
 }
 
 void Redis::Restart() {
