@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "shared/log.h"
+#include "services/redis_reply.h"
 #include "shared/messages.h"
 
 namespace sp::services {
@@ -63,8 +63,7 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
                       Claimed claimed;
                       if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
                           !ParseEntries(r->element[1], &claimed.entries)) {
-                        if (r && r->type == REDIS_REPLY_ERROR)
-                          log::Warn("redis.claim_failed", {{"error", ReplyText(r)}});
+                        LogIfError(r, "redis.claim_failed");
                         cb(false, {});
                         return;
                       }
@@ -107,8 +106,7 @@ void EventStore::ReadNewOnce(const std::string& client, size_t count, ReadCallba
         if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
             r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
             !ParseEntries(r->element[0]->element[1], &entries)) {
-          if (r && r->type == REDIS_REPLY_ERROR)
-            log::Warn("redis.read_failed", {{"error", ReplyText(r)}});
+          LogIfError(r, "redis.read_failed");
           cb(false, {});
           return;
         }
@@ -155,8 +153,7 @@ void EventStore::SendAcks(const std::string& client, std::vector<std::string> id
     // XACK/XDEL are idempotent: after a lost link or a passing refusal
     // (Redis loading its AOF, busy, out of memory) they go again next flush.
     if (r == nullptr || IsTransientError(r)) requeue();
-    if (r != nullptr && r->type == REDIS_REPLY_ERROR)
-      log::Warn("redis.ack_failed", {{"error", ReplyText(r)}});
+    LogIfError(r, "redis.ack_failed");
   });
   if (!sent) requeue();
 }
@@ -188,8 +185,7 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
     argv.push_back(value);
   }
   bool sent = link_.Command(argv, [cb](const redisReply* r) {
-    if (r && r->type == REDIS_REPLY_ERROR)
-      log::Warn("redis.dead_letter_failed", {{"error", ReplyText(r)}});
+    LogIfError(r, "redis.dead_letter_failed");
     cb(!IsError(r));
   });
   if (!sent) cb(false);

@@ -1,7 +1,6 @@
 #include "services/inbound.h"
 
-#include "services/stream_entry.h"
-#include "shared/log.h"
+#include "services/redis_reply.h"
 
 namespace sp::services {
 
@@ -20,8 +19,7 @@ void Inbound::Add(const std::string& client, const proto::ClientEvent& event, Do
     argv.push_back(value);
   }
   bool sent = link_.Command(argv, [cb](const redisReply* r) {
-    if (r && r->type == REDIS_REPLY_ERROR)
-      log::Warn("redis.inbound_failed", {{"error", ReplyText(r)}});
+    LogIfError(r, "redis.inbound_failed");
     cb(!IsError(r) && r->type == REDIS_REPLY_STRING, ReplyText(r));
   });
   if (!sent) cb(false, {});

@@ -1,6 +1,6 @@
 #include "services/notifier.h"
 
-#include "services/stream_entry.h"
+#include "services/redis_reply.h"
 #include "shared/log.h"
 
 namespace sp::services {

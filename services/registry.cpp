@@ -1,6 +1,6 @@
 #include "services/registry.h"
 
-#include "services/stream_entry.h"
+#include "services/redis_reply.h"
 
 namespace sp::services {
 

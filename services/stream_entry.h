@@ -1,12 +1,9 @@
-// Values copied out of hiredis replies: a reply lives only during its callback.
+// One entry of a client's events stream, copied out of its Redis reply (a
+// reply lives only during its callback). Plain data: no hiredis here.
 #pragma once
-
-#include <hiredis/hiredis.h>
 
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "shared/messages.h"
 
@@ -17,19 +14,5 @@ struct StreamEntry {
   proto::EventFields fields;  // empty when the entry was deleted from the stream
   uint32_t delivery_count = 0;
 };
-
-inline std::string_view ReplyText(const redisReply* r) {
-  return (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
-                r->type == REDIS_REPLY_ERROR))
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
-inline bool IsError(const redisReply* r) {
-  return r == nullptr || r->type == REDIS_REPLY_ERROR;
-}
-
-// Parses [id, [field, value, ...]] entries (XRANGE / XCLAIM / XAUTOCLAIM shape).
-// Entries whose body is nil (deleted from the stream) keep empty fields.
-bool ParseEntries(const redisReply* array, std::vector<StreamEntry>* out);
 
 }  // namespace sp::services

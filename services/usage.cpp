@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "services/stream_entry.h"
 #include "shared/messages.h"
 
 namespace sp::services {

@@ -6,11 +6,12 @@
 
 #include "client/trust_files.h"
 #include "crypto/bytes.h"
-#include "tests/client/test_dir.h"
+#include "tests/support/temp_dir.h"
 
 using sealpost::internal::CheckKnownServer;
 using sealpost::internal::KnownServer;
 using sealpost::internal::LoadOrCreateKey;
+using sp::testkit::TempDir;
 
 namespace {
 
@@ -29,7 +30,7 @@ std::string RandomKeyB64() {
 
 TEST_CASE("known servers: first use records the key, later uses must match") {
   REQUIRE(sp::crypto::InitCrypto());
-  sealpost::test::TempDir dir;
+  TempDir dir;
   std::string file = dir.File("nested/dir/known_servers");  // parents are created
   std::string key = RandomKeyB64();
   std::string detail;
@@ -55,7 +56,7 @@ TEST_CASE("known servers: first use records the key, later uses must match") {
 
 TEST_CASE("known servers: comments and blank lines are skipped") {
   REQUIRE(sp::crypto::InitCrypto());
-  sealpost::test::TempDir dir;
+  TempDir dir;
   std::string file = dir.File("known_servers");
   std::string key = RandomKeyB64();
   std::ofstream(file) << "# pinned by hand\n\n  host.example:9300   " << key << "  \n";
@@ -66,7 +67,7 @@ TEST_CASE("known servers: comments and blank lines are skipped") {
 
 TEST_CASE("key file: created 0600 on first use, loaded unchanged afterwards") {
   REQUIRE(sp::crypto::InitCrypto());
-  sealpost::test::TempDir dir;
+  TempDir dir;
   std::string path = dir.File("client.key");
   sp::crypto::KeyPair first;
   std::string error;
@@ -82,7 +83,7 @@ TEST_CASE("key file: created 0600 on first use, loaded unchanged afterwards") {
 
 TEST_CASE("key file: a group- or world-readable file is refused without leaking it") {
   REQUIRE(sp::crypto::InitCrypto());
-  sealpost::test::TempDir dir;
+  TempDir dir;
   std::string path = dir.File("client.key");
   sp::crypto::KeyPair pair;
   std::string error;
@@ -97,7 +98,7 @@ TEST_CASE("key file: a group- or world-readable file is refused without leaking 
 
 TEST_CASE("key file: a malformed file is reported, not replaced") {
   REQUIRE(sp::crypto::InitCrypto());
-  sealpost::test::TempDir dir;
+  TempDir dir;
   std::string path = dir.File("client.key");
   {
     std::ofstream out(path);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/support/cluster.h"
+#include "tests/support/temp_dir.h"
 
 using namespace sp::testkit;
 using namespace std::chrono_literals;
@@ -18,8 +19,7 @@ std::string Trim(std::string s) {
 }
 
 struct CliEnv {
-  CliEnv() : server(redis), dir(MakeTempDir()) { REQUIRE(sp::crypto::InitCrypto()); }
-  ~CliEnv() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  CliEnv() : server(redis) { REQUIRE(sp::crypto::InitCrypto()); }
   std::vector<std::string> Cmd(std::vector<std::string> args) {
     args.insert(args.begin(), BinDir() + "/sealpost");
     args.insert(args.end(), {"--redis", redis.Url()});
@@ -33,7 +33,7 @@ struct CliEnv {
   }
   Redis redis;
   Server server;
-  std::string dir;
+  TempDir dir;
 };
 
 }  // namespace
@@ -41,7 +41,7 @@ struct CliEnv {
 TEST_CASE("keygen -> provision -> listen -> redis-cli XADD prints the event line") {
   CliEnv env;
   std::string pk;
-  std::string key = env.dir + "/c.key";
+  std::string key = env.dir.File("c.key");
   REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
   pk = Trim(pk);
   CHECK(pk.size() == 44);  // base64 of 32 bytes, the only line on stdout
@@ -52,7 +52,7 @@ TEST_CASE("keygen -> provision -> listen -> redis-cli XADD prints the event line
   REQUIRE(Run(env.Cmd({"provision", "101", "--pk", pk})) == 0);
   Process listen(env.Live({"listen", "--id", "101", "--key", key, "--exit-after", "1"},
                           env.server.PublicKey()),
-                 env.dir + "/listen");
+                 env.dir.File("listen"));
   REQUIRE(env.server.Proc().WaitForOutput("session.started", 10s));
   REQUIRE(Run({"redis-cli", "-p", std::to_string(env.redis.Port()), "XADD", "sp:{101}:events", "*",
                "type", "greeting", "data", "{\"hello\":\"world\"}"}) == 0);
@@ -68,7 +68,7 @@ TEST_CASE("keygen -> provision -> listen -> redis-cli XADD prints the event line
 TEST_CASE("send stores a client-event in sp:inbound and exits 0 after the ack") {
   CliEnv env;
   std::string pk;
-  std::string key = env.dir + "/s.key";
+  std::string key = env.dir.File("s.key");
   REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
   REQUIRE(Run(env.Cmd({"provision", "202", "--pk", Trim(pk)})) == 0);
   std::string out, err;
@@ -90,7 +90,7 @@ TEST_CASE("send stores a client-event in sp:inbound and exits 0 after the ack") 
 TEST_CASE("listen refuses a server whose key changed, with a clear message") {
   CliEnv env;
   std::string pk;
-  std::string key = env.dir + "/l.key";
+  std::string key = env.dir.File("l.key");
   REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
   REQUIRE(Run(env.Cmd({"provision", "303", "--pk", Trim(pk)})) == 0);
   auto other = sp::crypto::GenerateKeyPair();
@@ -106,8 +106,8 @@ TEST_CASE("listen refuses a server whose key changed, with a clear message") {
 TEST_CASE("listen with a known-servers file trusts the first key and refuses a changed one") {
   CliEnv env;
   std::string pk;
-  std::string key = env.dir + "/k.key";
-  std::string known = env.dir + "/known_servers";
+  std::string key = env.dir.File("k.key");
+  std::string known = env.dir.File("known_servers");
   REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
   REQUIRE(Run(env.Cmd({"provision", "404", "--pk", Trim(pk)})) == 0);
   std::string server = "127.0.0.1:" + std::to_string(env.server.Port());
@@ -115,7 +115,7 @@ TEST_CASE("listen with a known-servers file trusts the first key and refuses a c
   // First use: records the key (no event needed: --timeout bounds the run).
   Process first({BinDir() + "/sealpost", "listen", "--id", "404", "--key", key, "--server", server,
                  "--known-servers", known, "--exit-after", "1"},
-                env.dir + "/first");
+                env.dir.File("first"));
   REQUIRE(env.server.Proc().WaitForOutput("session.started", 10s));
   env.redis.Xadd("404", "t", "x");
   REQUIRE(first.Wait(10s) == 0);

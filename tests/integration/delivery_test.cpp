@@ -4,7 +4,6 @@
 
 #include <fstream>
 #include <set>
-#include <thread>
 
 #include "tests/support/server_env.h"
 
@@ -73,10 +72,8 @@ TEST_CASE("1000 events XADDed with redis-cli arrive once each, in order, and lea
   CHECK(duplicates == 0);
   for (int i = 0; i < 1000; ++i) CHECK(data[i] == "n" + std::to_string(i));
 
-  // Acks are batched: give the server a moment to XACK/XDEL the last ones.
-  for (int i = 0; i < 100 && f.redis.Integer({"XLEN", Events("101")}) != 0; ++i)
-    std::this_thread::sleep_for(50ms);
-  CHECK(f.redis.Integer({"XLEN", Events("101")}) == 0);
+  // Acks are batched: the server XACKs/XDELs the last ones a moment later.
+  CHECK(f.Eventually([&] { return f.redis.Integer({"XLEN", Events("101")}) == 0; }));
   auto pending = f.redis.Command({"XPENDING", Events("101"), "sealpost"});
   CHECK(pending->element[0]->integer == 0);
 }
@@ -123,10 +120,9 @@ TEST_CASE(
   for (size_t i = 2; i < arrivals.size(); ++i) {
     CHECK(arrivals[i] - arrivals[i - 1] >= arrivals[i - 1] - arrivals[i - 2] - 30ms);
   }
-  for (int i = 0; i < 100 && f.redis.Integer({"XLEN", "sp:{9}:dead"}) != 1; ++i)
-    std::this_thread::sleep_for(50ms);
+  bool dead_lettered = f.Eventually([&] { return f.redis.Integer({"XLEN", "sp:{9}:dead"}) == 1; });
   INFO(f.server.Proc().Stderr());
-  REQUIRE(f.redis.Integer({"XLEN", "sp:{9}:dead"}) == 1);
+  REQUIRE(dead_lettered);
   auto dead = f.redis.Command({"XRANGE", "sp:{9}:dead", "-", "+"});
   std::string fields;
   for (size_t i = 0; i < dead->element[0]->element[1]->elements; ++i)
@@ -198,28 +194,28 @@ TEST_CASE("kill -9 of the server with events in flight loses nothing") {
   f.redis.Provision("k", key);
   std::set<std::string> ids;
   for (int i = 0; i < 50; ++i) ids.insert(f.redis.Xadd("k", "t", std::to_string(i)));
+  std::set<std::string> unacked = ids;
   {
     auto client = f.Connect("k", key);
     // Receive some, ack only a few, then the server dies.
     for (int i = 0; i < 10; ++i) {
       auto m = client->ReceiveType("server-event", 5s);
       REQUIRE(m);
-      if (i < 3) client->Ack((*m)["eventId"]);
+      if (i >= 3) continue;
+      client->Ack((*m)["eventId"]);
+      unacked.erase((*m)["eventId"].get<std::string>());
     }
-    std::this_thread::sleep_for(100ms);
+    // The three acks have reached Redis; the other seven are still in flight.
+    REQUIRE(f.Eventually([&] { return f.redis.Integer({"XLEN", Events("k")}) == 47; }));
     f.server.Kill9();
   }
   f.server.Restart();
   auto client = f.Connect("k", key);
   std::set<std::string> seen;
-  ReceiveAll(*client, 50, &seen, 20s);
-  // Acked-before-the-crash events may or may not come again; all others must.
-  size_t missing = 0;
-  for (const auto& id : ids) missing += !seen.count(id);
-  CHECK(missing <= 3);
-  for (int i = 0; i < 100 && f.redis.Integer({"XLEN", Events("k")}) != 0; ++i)
-    std::this_thread::sleep_for(50ms);
-  CHECK(f.redis.Integer({"XLEN", Events("k")}) == 0);
+  ReceiveAll(*client, unacked.size(), &seen, 20s);
+  // Every event not acked before the crash comes again; the acked ones do not.
+  CHECK(seen == unacked);
+  CHECK(f.Eventually([&] { return f.redis.Integer({"XLEN", Events("k")}) == 0; }));
 }
 
 TEST_CASE("Redis restarted (AOF on) mid-stream: nothing lost, delivery resumes by itself") {

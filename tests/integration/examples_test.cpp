@@ -4,6 +4,7 @@
 
 #include "shared/messages.h"
 #include "tests/support/cluster.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wire_client.h"
 
 using namespace sp::testkit;
@@ -14,16 +15,12 @@ namespace {
 struct WorkerEnv {
   explicit WorkerEnv(const std::string& mode)
       : server(redis),
-        dir(MakeTempDir()),
         worker({BinDir() + "/sealpost-example-worker", "--mode", mode, "--redis", redis.Url(),
                 "--duration", "60"},
-               dir + "/worker") {
+               dir.File("worker")) {
     REQUIRE(sp::crypto::InitCrypto());
   }
-  ~WorkerEnv() {
-    worker.Stop();
-    std::system(("rm -rf '" + dir + "'").c_str());
-  }
+  ~WorkerEnv() { worker.Stop(); }
   std::unique_ptr<WireClient> Connect(const std::string& id) {
     keys.push_back(std::make_unique<sp::crypto::KeyPair>(sp::crypto::GenerateKeyPair()));
     redis.Provision(id, *keys.back());
@@ -34,7 +31,7 @@ struct WorkerEnv {
   }
   Redis redis;
   Server server;
-  std::string dir;
+  TempDir dir;  // before `worker`: it outlives the process writing into it
   Process worker;
   std::vector<std::unique_ptr<sp::crypto::KeyPair>> keys;
 };

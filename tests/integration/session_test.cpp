@@ -8,11 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "shared/messages.h"
 #include "tests/support/server_env.h"
+#include "tests/support/temp_dir.h"
 
 using namespace sp::testkit;
 using namespace std::chrono_literals;
@@ -47,6 +50,15 @@ std::string HttpGet(int port, const std::string& path) {
   while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
   close(fd);
   return out;
+}
+
+// How many XREADGROUP commands the Redis on `port` has served (INFO commandstats).
+long long XreadgroupCalls(int port) {
+  std::string info;
+  if (Run({"redis-cli", "-p", std::to_string(port), "INFO", "commandstats"}, &info) != 0) return -1;
+  constexpr std::string_view kStat = "cmdstat_xreadgroup:calls=";
+  size_t at = info.find(kStat);
+  return at == std::string::npos ? 0 : std::atoll(info.c_str() + at + kStat.size());
 }
 
 }  // namespace
@@ -235,7 +247,8 @@ TEST_CASE("a disabled client is refused") {
   REQUIRE(c.Connect(env.server.Port()));
   CHECK(c.Handshake(env.server.PublicKey(), key, "off") == "client_disabled");
   // The refused connection's close deadline (2 s) passes: the server must
-  // have forgotten it (under ASan this caught a use after free).
+  // have forgotten it (under ASan this caught a use after free). The wait is
+  // the test: no condition to poll for, the deadline itself has to pass.
   std::this_thread::sleep_for(2500ms);
   CHECK(env.server.Proc().Running());
 }
@@ -277,19 +290,19 @@ TEST_CASE("metrics are served in Prometheus text format") {
 TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back to polling") {
   // A Redis where CONFIG is renamed away, as on many managed services.
   int port = FreePort();
-  std::string dir = MakeTempDir();
+  TempDir dir;  // declared first: the processes writing into it stop before it goes
   Process redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
-                 dir, "--save", "", "--rename-command", "CONFIG", ""},
-                dir + "/redis");
+                 dir.Path(), "--save", "", "--rename-command", "CONFIG", ""},
+                dir.File("redis"));
   REQUIRE(WaitForPort(port, 5s));
   REQUIRE(sp::crypto::InitCrypto());
   auto server_key = sp::crypto::GenerateKeyPair();
-  REQUIRE(sp::crypto::WriteKeyFile(dir + "/s.key", server_key) == sp::crypto::KeyFileError::Ok);
+  REQUIRE(sp::crypto::WriteKeyFile(dir.File("s.key"), server_key) == sp::crypto::KeyFileError::Ok);
   int listen = FreePort();
   Process server({BinDir() + "/sealpost-server", "--listen", "127.0.0.1:" + std::to_string(listen),
                   "--redis", "redis://127.0.0.1:" + std::to_string(port), "--key-file",
-                  dir + "/s.key", "--env-file", "/dev/null", "--poll-interval-ms", "100"},
-                 dir + "/server");
+                  dir.File("s.key"), "--env-file", "/dev/null", "--poll-interval-ms", "100"},
+                 dir.File("server"));
   REQUIRE(WaitForPort(listen, 5s));
   REQUIRE(server.WaitForOutput("fallback=polling", 5s));
   auto key = sp::crypto::GenerateKeyPair();
@@ -300,7 +313,9 @@ TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back 
   WireClient c;
   REQUIRE(c.Connect(listen));
   REQUIRE(c.Handshake(sp::crypto::PublicKeyBase64(server_key), key, "poll") == "");
-  std::this_thread::sleep_for(300ms);  // connected and idle: only polling can find the next one
+  // Connected and idle: the session's first read is done and a poll has run
+  // since (a second XREADGROUP), so only polling can find the next event.
+  REQUIRE(Eventually([&] { return XreadgroupCalls(port) >= 2; }));
   REQUIRE(Run({"sh", "-c", cli + "XADD 'sp:{poll}:events' '*' type t data polled > /dev/null"}) ==
           0);
   auto m = c.ReceiveType("server-event", 5s);
@@ -308,7 +323,6 @@ TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back 
   CHECK((*m)["event"]["data"] == "polled");
   server.Stop();
   redis.Stop();
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST_CASE("one session per client across nodes: a session on node B closes the one on node A") {
@@ -366,12 +380,13 @@ TEST_CASE("Redis dropping the server's connections under load: the server notice
 }
 
 TEST_CASE("handshakes beyond --max-handshakes wait their turn and complete later") {
-  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500"});
+  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500", "--log-level", "debug"});
   auto key = sp::crypto::GenerateKeyPair();
   env.redis.Provision("queued", key);
   WireClient silent;  // holds the only handshake slot until its deadline
   REQUIRE(silent.Connect(env.server.Port()));
-  std::this_thread::sleep_for(100ms);
+  // The server has taken it into the slot: only then can `c` have to wait.
+  REQUIRE(env.server.Proc().WaitForOutput("conn.accepted", 5s));
   auto start = std::chrono::steady_clock::now();
   WireClient c;
   REQUIRE(c.Connect(env.server.Port()));  // the kernel completes the TCP handshake

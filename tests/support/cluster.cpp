@@ -5,27 +5,32 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/eventually.h"
+
 namespace sp::testkit {
 
-Redis::Redis(bool aof) : aof_(aof), port_(FreePort()), dir_(MakeTempDir()) {
+Redis::Redis(bool aof) : aof_(aof), port_(FreePort()) {
   Launch();
 }
 
 Redis::~Redis() {
   if (ctx_) redisFree(ctx_);
   process_.Stop();
-  std::system(("rm -rf '" + dir_ + "'").c_str());
 }
 
 void Redis::Launch() {
   std::vector<std::string> argv = {"redis-server", "--port",           std::to_string(port_),
                                    "--bind",       "127.0.0.1",        "--dir",
-                                   dir_,           "--save",           "",
+                                   dir_.Path(),    "--save",           "",
                                    "--appendonly", aof_ ? "yes" : "no"};
   if (aof_) argv.insert(argv.end(), {"--appendfsync", "everysec"});
-  process_ = Process(argv, dir_ + "/redis-" + std::to_string(std::rand()));
+  process_ = Process(argv, dir_.File("redis-" + std::to_string(std::rand())));
   if (!WaitForPort(port_, std::chrono::seconds(10)))
     throw std::runtime_error("redis-server did not start");
+  // The port opens before the AOF is loaded; until then commands get LOADING.
+  if (!Eventually([&] { return Command({"PING"})->type == REDIS_REPLY_STATUS; },
+                  std::chrono::seconds(10)))
+    throw std::runtime_error("redis-server did not finish loading");
 }
 
 void Redis::Restart() {
@@ -70,9 +75,9 @@ void Redis::Provision(const std::string& client, const crypto::KeyPair& key) {
 }
 
 Server::Server(Redis& redis, std::vector<std::string> extra_args)
-    : redis_(redis), extra_(std::move(extra_args)), port_(FreePort()), dir_(MakeTempDir()) {
+    : redis_(redis), extra_(std::move(extra_args)), port_(FreePort()) {
   key_ = crypto::GenerateKeyPair();
-  if (crypto::WriteKeyFile(dir_ + "/server.key", key_) != crypto::KeyFileError::Ok)
+  if (crypto::WriteKeyFile(dir_.File("server.key"), key_) != crypto::KeyFileError::Ok)
     throw std::runtime_error("cannot write server key");
   Launch();
 }
@@ -87,7 +92,6 @@ Server::~Server() {
       break;
     }
   }
-  std::system(("rm -rf '" + dir_ + "'").c_str());
 }
 
 void Server::Launch() {
@@ -97,13 +101,13 @@ void Server::Launch() {
                                    "--redis",
                                    redis_.Url(),
                                    "--key-file",
-                                   dir_ + "/server.key",
+                                   dir_.File("server.key"),
                                    "--env-file",
                                    "/dev/null",
                                    "--node-id",
                                    "test-" + std::to_string(port_)};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
-  process_ = Process(argv, dir_ + "/server-" + std::to_string(launches_++));
+  process_ = Process(argv, dir_.File("server-" + std::to_string(launches_++)));
   if (!WaitForPort(port_, std::chrono::seconds(10)) ||
       !process_.WaitForOutput("redis.connected", std::chrono::seconds(10))) {
     throw std::runtime_error("sealpost-server did not start: " + process_.Stderr());

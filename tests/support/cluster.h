@@ -9,6 +9,7 @@
 
 #include "crypto/keys.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace sp::testkit {
 
@@ -31,7 +32,7 @@ class Redis {
   void Launch();
   bool aof_;
   int port_;
-  std::string dir_;
+  TempDir dir_;
   Process process_;
   redisContext* ctx_ = nullptr;
 };
@@ -46,14 +47,14 @@ class Server {
   Process& Proc() { return process_; }
   void Restart();
   void Kill9() { process_.Kill9(); }
-  const std::string& Dir() const { return dir_; }
+  const std::string& Dir() const { return dir_.Path(); }
 
  private:
   void Launch();
   Redis& redis_;
   std::vector<std::string> extra_;
   int port_;
-  std::string dir_;
+  TempDir dir_;
   crypto::KeyPair key_;
   Process process_;
   int launches_ = 0;

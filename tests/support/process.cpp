@@ -14,21 +14,14 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/temp_dir.h"
+
 namespace sp::testkit {
 
 int KernelFreePort();
 
 std::string BinDir() {
   return SEALPOST_BIN_DIR;
-}
-
-std::string MakeTempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base ? base : "/tmp") + "/sealpost-test-XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  char* dir = mkdtemp(buf.data());
-  return dir ? dir : "";
 }
 
 // The kernel may hand the same free port out again once it was released, so
@@ -159,13 +152,12 @@ bool Process::WaitForOutput(const std::string& text, std::chrono::milliseconds t
 
 int Run(const std::vector<std::string>& argv, std::string* out, std::string* err,
         std::chrono::milliseconds timeout) {
-  std::string dir = MakeTempDir();
-  Process p(argv, dir + "/run");
+  TempDir dir;  // outlives `p`: its output files are read below
+  Process p(argv, dir.File("run"));
   int code = p.Wait(timeout);
   if (code == -1) p.Stop(SIGKILL);
   if (out) *out = p.Stdout();
   if (err) *err = p.Stderr();
-  std::system(("rm -rf '" + dir + "'").c_str());
   return code;
 }
 

@@ -1,5 +1,6 @@
 // Test support: real processes (redis-server, sealpost-server, the CLI) on
-// free ports in a temporary directory, stopped by their PID at the end.
+// free ports in a temporary directory (temp_dir.h), stopped by their PID at
+// the end.
 #pragma once
 
 #include <sys/types.h>
@@ -10,9 +11,8 @@
 
 namespace sp::testkit {
 
-std::string BinDir();       // build/bin of this build
-std::string MakeTempDir();  // fresh directory under $TMPDIR
-int FreePort();             // an unused TCP port on 127.0.0.1
+std::string BinDir();  // build/bin of this build
+int FreePort();        // an unused TCP port on 127.0.0.1
 bool WaitForPort(int port, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
 

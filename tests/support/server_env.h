@@ -7,10 +7,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/support/cluster.h"
+#include "tests/support/eventually.h"
 #include "tests/support/wire_client.h"
 
 namespace sp::testkit {
@@ -29,12 +29,7 @@ struct ServerEnv {
   }
   template <class Pred>
   bool Eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
+    return testkit::Eventually(pred, timeout);
   }
   Redis redis;
   Server server;

@@ -1,6 +1,14 @@
-#include "services/stream_entry.h"
+#include "services/redis_reply.h"
+
+#include "shared/log.h"
 
 namespace sp::services {
+
+bool LogIfError(const redisReply* r, std::string_view event) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
+  log::Warn(event, {{"error", ReplyText(r)}});
+  return true;
+}
 
 bool ParseEntries(const redisReply* array, std::vector<StreamEntry>* out) {
   if (array == nullptr || array->type != REDIS_REPLY_ARRAY) return false;

@@ -1,0 +1,90 @@
+// Redis key names (docs/OPERATIONS.md "Redis keys") and reading a client id
+// back out of an events key, as keyspace notifications name it.
+#include "services/keys.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using sp::services::Keys;
+
+TEST_CASE("per-client keys carry the id as a hash tag, after the prefix") {
+  Keys keys;
+  CHECK(keys.Prefix() == "sp:");
+  CHECK(keys.Events("c1") == "sp:{c1}:events");
+  CHECK(keys.Dead("c1") == "sp:{c1}:dead");
+  CHECK(keys.Client("c1") == "sp:{c1}:client");
+  CHECK(keys.Usage("c1") == "sp:{c1}:usage");
+  CHECK(keys.Presence("c1") == "sp:{c1}:presence");
+
+  Keys tenant("t7:");
+  CHECK(tenant.Events("c1") == "t7:{c1}:events");
+  CHECK(tenant.Presence("c1") == "t7:{c1}:presence");
+}
+
+TEST_CASE("node-wide keys and the control channel") {
+  Keys keys("app:");
+  CHECK(keys.Inbound() == "app:inbound");
+  CHECK(keys.Nodes() == "app:nodes");
+  CHECK(keys.Node("n1") == "app:node:n1");
+  CHECK(keys.NodeClients("n1") == "app:node:n1:clients");
+  CHECK(keys.NodeUsage("n1") == "app:usage:node:n1");
+  CHECK(keys.ControlChannel() == "app:control");
+}
+
+TEST_CASE("ParseEventsKey reads the id of any events key it built") {
+  for (const char* prefix : {"sp:", "", "tenant-42:", "a:b:"}) {
+    Keys keys(prefix);
+    for (const std::string& id : {std::string("c"), std::string("client-1"), std::string("A.b_c-9"),
+                                  std::string(64, 'x')}) {
+      CAPTURE(prefix);
+      CAPTURE(id);
+      std::string parsed;
+      REQUIRE(keys.ParseEventsKey(keys.Events(id), &parsed));
+      CHECK(parsed == id);
+    }
+  }
+}
+
+TEST_CASE("ParseEventsKey refuses every other key") {
+  const char* const keys_to_refuse[] = {
+      "",
+      "sp:",
+      "sp:{}:events",         // no id
+      "sp:{c1}:dead",         // another key of the client
+      "sp:{c1}:client",       //
+      "sp:{c1}:events:x",     // something after the suffix
+      "sp:{c1}:eventsx",      //
+      "sp:{c1}events",        // no colon
+      "sp:c1:events",         // no hash tag
+      "sp:{c1:events",        // unclosed hash tag
+      "sp:c1}:events",        //
+      "sp:{a}b}:events",      // a brace inside the id
+      "sp:{a{b}:events",      //
+      "xx:{c1}:events",       // another prefix
+      "sp{c1}:events",        // prefix cut short
+      "sp:sp:{c1}:events",    // prefix twice
+      "{c1}:events",          // no prefix
+      " sp:{c1}:events",      // leading space
+      "sp:{c1}:events ",      // trailing space
+      "sp:{c1}:EVENTS",       // case matters
+      "__keyevent@0__:xadd",  // a channel name, not a key
+      "sp:inbound",
+  };
+  Keys keys;
+  for (const char* key : keys_to_refuse) {
+    CAPTURE(key);
+    std::string id = "unchanged";
+    CHECK_FALSE(keys.ParseEventsKey(key, &id));
+    CHECK(id == "unchanged");
+  }
+}
+
+TEST_CASE("ParseEventsKey with an empty prefix") {
+  Keys keys("");
+  std::string id;
+  CHECK(keys.ParseEventsKey("{c1}:events", &id));
+  CHECK(id == "c1");
+  CHECK_FALSE(keys.ParseEventsKey("sp:{c1}:events", &id));
+  CHECK_FALSE(keys.ParseEventsKey("{}:events", &id));
+}
