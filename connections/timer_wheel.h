@@ -52,6 +52,9 @@ void TimerWheel::Advance(uint64_t now_ms, Fire&& fire) {
   uint64_t start = current_ms_ / tick_ms_;
   uint64_t end = now_ms / tick_ms_;
   if (end - start >= slots_.size()) start = end - slots_.size() + 1;
+  // From here on, `fire` may schedule: what is due by now must go to the
+  // next tick, not into a slot this pass has already visited.
+  current_ms_ = now_ms;
   for (uint64_t tick = start; tick <= end; ++tick) {
     WheelEntry* head = &slots_[tick % slots_.size()];
     // Detach the due entries first: `fire` may reschedule into this very slot.
@@ -78,7 +81,6 @@ void TimerWheel::Advance(uint64_t now_ms, Fire&& fire) {
       fire(e);
     }
   }
-  current_ms_ = now_ms;
 }
 
 }  // namespace sp::connections
