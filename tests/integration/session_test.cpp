@@ -379,18 +379,3 @@ TEST_CASE("Redis dropping the server's connections under load: the server notice
   CHECK_FALSE(c->Closed());
 }
 
-TEST_CASE("handshakes beyond --max-handshakes wait their turn and complete later") {
-  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500", "--log-level", "debug"});
-  auto key = sp::crypto::GenerateKeyPair();
-  env.redis.Provision("queued", key);
-  WireClient silent;  // holds the only handshake slot until its deadline
-  REQUIRE(silent.Connect(env.server.Port()));
-  // The server has taken it into the slot: only then can `c` have to wait.
-  REQUIRE(env.server.Proc().WaitForOutput("conn.accepted", 5s));
-  auto start = std::chrono::steady_clock::now();
-  WireClient c;
-  REQUIRE(c.Connect(env.server.Port()));  // the kernel completes the TCP handshake
-  CHECK(c.Handshake(env.server.PublicKey(), key, "queued") == "");
-  CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // it waited for the slot
-  CHECK(silent.WaitClosed(3s));
-}
