@@ -13,7 +13,7 @@
 #include "client/client_impl.h"
 #include "client/trust_files.h"
 #include "crypto/bytes.h"
-#include "services/keys.h"
+#include "shared/client_id.h"
 
 namespace sealpost {
 
@@ -131,7 +131,7 @@ bool Client::Impl::Start(std::string* error) {
     *error = "cannot initialise libsodium";
     return false;
   }
-  if (!sp::services::IsValidClientId(options_.client_id)) {
+  if (!sp::proto::IsValidClientId(options_.client_id)) {
     *error = "invalid client id '" + options_.client_id + "' (1-64 of A-Z a-z 0-9 _ . -)";
     return false;
   }

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "services/keys.h"
+#include "shared/client_id.h"
 #include "shared/messages.h"
 #include "shared/protocol.h"
 
@@ -88,7 +88,7 @@ Step HandshakeResponder::OnThird(crypto::ByteView message) {
   }
   std::string client = ClientIdFromPayload(payload);
   auto remote = state_->RemoteStatic();
-  if (!services::IsValidClientId(client) || !remote) {
+  if (!proto::IsValidClientId(client) || !remote) {
     return Failure(proto::error_code::kHandshakeFailed,
                    "handshake payload must name a valid client id");
   }
