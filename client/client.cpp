@@ -140,11 +140,12 @@ bool Client::Impl::Start(std::string* error) {
     return false;
   }
   if (!options_.server_public_key.empty()) {
-    if (!sp::crypto::ParsePublicKey(options_.server_public_key, pinned_)) {
+    uint8_t pinned[sp::crypto::kKeyBytes];
+    if (!sp::crypto::ParsePublicKey(options_.server_public_key, pinned)) {
       *error = "server public key must be base64 of 32 bytes";
       return false;
     }
-    have_pinned_ = true;
+    pinned_.assign(pinned, pinned + sizeof pinned);
   } else if (options_.known_servers_file.empty()) {
     *error = "need the server public key or a known-servers file";
     return false;
