@@ -13,7 +13,7 @@
 #include "client/client_impl.h"
 #include "client/trust_files.h"
 #include "crypto/bytes.h"
-#include "services/keys.h"
+#include "shared/client_id.h"
 
 namespace sealpost {
 
@@ -131,7 +131,7 @@ bool Client::Impl::Start(std::string* error) {
     *error = "cannot initialise libsodium";
     return false;
   }
-  if (!sp::services::IsValidClientId(options_.client_id)) {
+  if (!sp::proto::IsValidClientId(options_.client_id)) {
     *error = "invalid client id '" + options_.client_id + "' (1-64 of A-Z a-z 0-9 _ . -)";
     return false;
   }
@@ -140,11 +140,12 @@ bool Client::Impl::Start(std::string* error) {
     return false;
   }
   if (!options_.server_public_key.empty()) {
-    if (!sp::crypto::ParsePublicKey(options_.server_public_key, pinned_)) {
+    uint8_t pinned[sp::crypto::kKeyBytes];
+    if (!sp::crypto::ParsePublicKey(options_.server_public_key, pinned)) {
       *error = "server public key must be base64 of 32 bytes";
       return false;
     }
-    have_pinned_ = true;
+    pinned_.assign(pinned, pinned + sizeof pinned);
   } else if (options_.known_servers_file.empty()) {
     *error = "need the server public key or a known-servers file";
     return false;

@@ -1,6 +1,6 @@
-// The wire side of sealpost::Client: TCP, frames, the initiator half of the
-// Noise_XX handshake (connections/handshake.cpp is the other half) and the
-// server's messages once the transport is up.
+// The wire side of sealpost::Client: TCP, frames, driving the handshake
+// (HandshakeInitiator; connections/HandshakeResponder is the other half) and
+// the server's messages once the transport is up.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -88,19 +88,15 @@ void Client::Impl::OnConnected(Conn* conn, int status) {
         else
           c->owner->OnData(c, {buf->base, static_cast<size_t>(nread)});
       });
-  sp::crypto::Bytes msg1;
-  if (sp::crypto::StartHandshake(options_.protocol, /*initiator=*/true, *key_, &conn->handshake) !=
-          sp::crypto::noise::Status::Ok ||
-      conn->handshake->WriteMessage({}, &msg1) != sp::crypto::noise::Status::Ok) {
+  conn->handshake =
+      std::make_unique<HandshakeInitiator>(options_.protocol, *key_, options_.client_id, pinned_);
+  std::string frame1;
+  if (conn->handshake->Start(&frame1) != HandshakeInitiator::Result::Ok) {
     Fail(Err(errors::kProtocol, "cannot start the handshake", true));
     return;
   }
-  sp::proto::Handshake hs;
-  hs.protocol = options_.protocol;
-  hs.msg = sp::crypto::Base64Encode(msg1);
-  hs.ts = sp::proto::NowMs();
   phase_ = Phase::AwaitingMsg2;
-  WriteHandshakeFrame(sp::proto::Serialize(hs));
+  WriteHandshakeFrame(std::move(frame1));
 }
 
 void Client::Impl::OnReadError(Conn* conn, int status) {
@@ -232,7 +228,7 @@ bool Client::Impl::SendMessage(const std::string& json, std::string ack_event_id
 void Client::Impl::OnFrame(std::string_view frame) {
   switch (phase_) {
     case Phase::AwaitingMsg2:
-      OnPlainFrame(frame);
+      OnMsg2(frame);
       return;
     case Phase::AwaitingWelcome:
       // Base64 never starts with '{': a JSON frame here is a plaintext error
@@ -250,66 +246,50 @@ void Client::Impl::OnFrame(std::string_view frame) {
   }
 }
 
-void Client::Impl::OnPlainFrame(std::string_view frame) {
-  if (phase_ == Phase::AwaitingMsg2) {
-    auto hs = sp::proto::ParseHandshake(frame);
-    if (auto* ok = std::get_if<sp::proto::Handshake>(&hs)) {
-      OnMsg2(ok->msg);
-      return;
-    }
-  }
-  auto parsed = sp::proto::ParseServerMessage(frame);
-  if (auto* msg = std::get_if<sp::proto::ServerMessage>(&parsed)) {
-    if (auto* error = std::get_if<sp::proto::Error>(msg)) {
-      OnServerError(*error);
-      return;
-    }
-  }
-  Fail(Err(errors::kProtocol, "unexpected frame from server during the handshake"));
-}
-
-void Client::Impl::OnMsg2(std::string_view msg_b64) {
+// Message 2 (or the server's plaintext refusal) goes to the initiator, which
+// checks a pinned key itself; a key recorded on first use is checked here.
+void Client::Impl::OnMsg2(std::string_view frame) {
+  using Result = HandshakeInitiator::Result;
   Conn* conn = conn_;
-  sp::crypto::Bytes msg2;
-  sp::crypto::Bytes payload;
-  if (!sp::crypto::Base64Decode(msg_b64, &msg2) ||
-      conn->handshake->ReadMessage(msg2, &payload) != sp::crypto::noise::Status::Ok) {
-    Fail(Err(sp::proto::error_code::kHandshakeFailed, "server handshake message rejected"));
-    return;
+  std::string frame3;
+  switch (conn->handshake->OnFrame(frame, &frame3, &conn->transport)) {
+    case Result::Ok:
+      break;
+    case Result::ServerError: {
+      const std::string& code = conn->handshake->ErrorCode();
+      Fail(Err(code, conn->handshake->ErrorMessage(), IsFatal(code)));
+      return;
+    }
+    case Result::ServerKeyMismatch:
+      Fail(Err(errors::kServerKeyMismatch, "server key mismatch", /*fatal=*/true));
+      return;
+    case Result::Rejected:
+      Fail(Err(sp::proto::error_code::kHandshakeFailed, "server handshake message rejected"));
+      return;
+    case Result::Unexpected:
+      Fail(Err(errors::kProtocol, "unexpected frame from server during the handshake"));
+      return;
+    case Result::Failed:
+      Fail(Err(sp::proto::error_code::kHandshakeFailed, "cannot complete the handshake"));
+      return;
   }
-  auto remote = conn->handshake->RemoteStatic();
-  if (!remote || !CheckServerKey(*remote)) return;
-  nlohmann::json hello = {{"client", options_.client_id}};
-  std::string hello_text = hello.dump();
-  sp::crypto::Bytes msg3;
-  if (conn->handshake->WriteMessage(sp::crypto::AsBytes(hello_text), &msg3) !=
-          sp::crypto::noise::Status::Ok ||
-      sp::crypto::FinishHandshake(*conn->handshake, /*initiator=*/true, &conn->transport) !=
-          sp::crypto::noise::Status::Ok) {
-    Fail(Err(sp::proto::error_code::kHandshakeFailed, "cannot complete the handshake"));
+  if (pinned_.empty() && !CheckKnownServer(conn->handshake->ServerKey())) {
+    conn->transport = sp::crypto::Transport();  // never used: wipe its keys now
     return;
   }
   conn->handshake.reset();
   conn->has_transport = true;
-  sp::proto::Handshake hs;
-  hs.msg = sp::crypto::Base64Encode(msg3);
-  hs.ts = sp::proto::NowMs();
   // Nothing else may be sent until welcome: the server is checking the registry.
   phase_ = Phase::AwaitingWelcome;
-  WriteHandshakeFrame(sp::proto::Serialize(hs));
+  WriteHandshakeFrame(std::move(frame3));
 }
 
-// The server proved possession of this key in message 2 (es); it must be the
-// pinned one, or the one recorded for this server on first use.
-bool Client::Impl::CheckServerKey(sp::crypto::ByteView key) {
-  if (have_pinned_) {
-    if (sp::crypto::ConstantTimeEqual(key, {pinned_, sizeof pinned_})) return true;
-    Fail(Err(errors::kServerKeyMismatch, "server key mismatch", /*fatal=*/true));
-    return false;
-  }
+// Trust on first use: the key must be the one recorded for this server, or
+// is recorded now. Fails the connection and returns false otherwise.
+bool Client::Impl::CheckKnownServer(const std::string& key_b64) {
   std::string detail;
-  switch (internal::CheckKnownServer(options_.known_servers_file, server_label_,
-                                     sp::crypto::Base64Encode(key), &detail)) {
+  switch (
+      internal::CheckKnownServer(options_.known_servers_file, server_label_, key_b64, &detail)) {
     case internal::KnownServer::Match:
     case internal::KnownServer::Recorded:
       return true;
@@ -321,6 +301,19 @@ bool Client::Impl::CheckServerKey(sp::crypto::ByteView key) {
   }
   Fail(Err(errors::kServerKeyMismatch, detail, /*fatal=*/true));
   return false;
+}
+
+// After message 3 the server may still refuse in plaintext (it could not
+// finish the handshake); anything else in plaintext is a protocol error.
+void Client::Impl::OnPlainFrame(std::string_view frame) {
+  auto parsed = sp::proto::ParseServerMessage(frame);
+  if (auto* msg = std::get_if<sp::proto::ServerMessage>(&parsed)) {
+    if (auto* error = std::get_if<sp::proto::Error>(msg)) {
+      OnServerError(*error);
+      return;
+    }
+  }
+  Fail(Err(errors::kProtocol, "unexpected frame from server during the handshake"));
 }
 
 // ---- Transport messages --------------------------------------------------------------

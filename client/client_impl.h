@@ -13,8 +13,8 @@
 
 #include "client/backoff.h"
 #include "client/dedup.h"
+#include "client/handshake_initiator.h"
 #include "client/sealpost_client.h"
-#include "crypto/noise/handshake_state.h"
 #include "crypto/sealpost_noise.h"
 #include "shared/frame_decoder.h"
 #include "shared/messages.h"
@@ -43,7 +43,7 @@ struct Conn {
   uv_timer_t piece_timer;  // paces split handshake frames
   int open_handles = 0;
   sp::proto::FrameDecoder decoder;
-  std::unique_ptr<sp::crypto::noise::HandshakeState> handshake;
+  std::unique_ptr<HandshakeInitiator> handshake;  // from connect until message 3
   sp::crypto::Transport transport;
   bool has_transport = false;
   std::deque<std::string> pieces;  // split handshake bytes still to write
@@ -111,9 +111,9 @@ class Client::Impl {
   void WriteNextPiece();
   bool SendMessage(const std::string& json, std::string ack_event_id = {});
   void OnFrame(std::string_view frame);
+  void OnMsg2(std::string_view frame);
+  bool CheckKnownServer(const std::string& key_b64);
   void OnPlainFrame(std::string_view frame);
-  void OnMsg2(std::string_view msg_b64);
-  bool CheckServerKey(sp::crypto::ByteView key);
   void OnTransportFrame(std::string_view frame);
   void OnMessage(sp::proto::ServerMessage& message);
   void OnWelcome(const sp::proto::Welcome& welcome);
@@ -125,8 +125,7 @@ class Client::Impl {
   ClientOptions options_;
   ClientCallbacks callbacks_;
   std::shared_ptr<const sp::crypto::KeyPair> key_;
-  uint8_t pinned_[sp::crypto::kKeyBytes] = {};
-  bool have_pinned_ = false;
+  sp::crypto::Bytes pinned_;  // 32 bytes, or empty: known-servers file (first use)
   sockaddr_storage server_addr_{};
   sockaddr_storage bind_addr_{};
   bool have_bind_ = false;

@@ -18,10 +18,13 @@ HandshakeInitiator::HandshakeInitiator(std::string protocol, const sp::crypto::K
 HandshakeInitiator::~HandshakeInitiator() = default;
 
 HandshakeInitiator::Result HandshakeInitiator::Start(std::string* frame1) {
+  if (state_ != State::Created) return Result::Failed;
   sp::crypto::Bytes msg;
   // -> e
-  if (sp::crypto::StartHandshake(protocol_, /*initiator=*/true, key_, &state_) != Status::Ok ||
-      state_->WriteMessage({}, &msg) != Status::Ok) {
+  if (sp::crypto::StartHandshake(protocol_, /*initiator=*/true, key_, &noise_) != Status::Ok ||
+      noise_->WriteMessage({}, &msg) != Status::Ok) {
+    noise_.reset();
+    state_ = State::Failed;
     return Result::Failed;
   }
   sp::proto::Handshake hs;
@@ -29,12 +32,22 @@ HandshakeInitiator::Result HandshakeInitiator::Start(std::string* frame1) {
   hs.msg = sp::crypto::Base64Encode(msg);
   hs.ts = sp::proto::NowMs();
   *frame1 = sp::proto::Serialize(hs);
+  state_ = State::SentInitiation;
   return Result::Ok;
 }
 
 HandshakeInitiator::Result HandshakeInitiator::OnFrame(std::string_view frame2, std::string* frame3,
                                                        sp::crypto::Transport* transport) {
-  if (state_ == nullptr) return Result::Failed;
+  if (state_ != State::SentInitiation) return Result::Failed;
+  Result result = ReadResponse(frame2, frame3, transport);
+  noise_.reset();  // ephemeral secrets are wiped now, whatever the outcome
+  state_ = result == Result::Ok ? State::Done : State::Failed;
+  return result;
+}
+
+HandshakeInitiator::Result HandshakeInitiator::ReadResponse(std::string_view frame2,
+                                                            std::string* frame3,
+                                                            sp::crypto::Transport* transport) {
   auto parsed = sp::proto::ParseHandshake(frame2);
   if (auto* error = std::get_if<sp::proto::ParseError>(&parsed)) {
     // Not a handshake: the server may have refused us in plaintext.
@@ -47,29 +60,29 @@ HandshakeInitiator::Result HandshakeInitiator::OnFrame(std::string_view frame2, 
       }
     }
     error_message_ = error->ToString();
-    return Result::Rejected;
+    return Result::Unexpected;
   }
   sp::crypto::Bytes msg2;
   sp::crypto::Bytes payload;
   // <- e, ee, s, es
   if (!sp::crypto::Base64Decode(std::get<sp::proto::Handshake>(parsed).msg, &msg2) ||
-      state_->ReadMessage(msg2, &payload) != Status::Ok) {
+      noise_->ReadMessage(msg2, &payload) != Status::Ok) {
     return Result::Rejected;
   }
-  auto remote = state_->RemoteStatic();
+  auto remote = noise_->RemoteStatic();
   if (!remote) return Result::Rejected;
   server_key_b64_ = sp::crypto::Base64Encode(*remote);
+  // The server proved possession of this key in message 2 (es).
   if (!pinned_.empty() && !sp::crypto::ConstantTimeEqual(*remote, pinned_)) {
     return Result::ServerKeyMismatch;
   }
   // -> s, se (payload: who we are, readable only by the authenticated server)
   std::string hello = nlohmann::json{{"client", client_id_}}.dump();
   sp::crypto::Bytes msg3;
-  if (state_->WriteMessage(sp::crypto::AsBytes(hello), &msg3) != Status::Ok ||
-      sp::crypto::FinishHandshake(*state_, /*initiator=*/true, transport) != Status::Ok) {
+  if (noise_->WriteMessage(sp::crypto::AsBytes(hello), &msg3) != Status::Ok ||
+      sp::crypto::FinishHandshake(*noise_, /*initiator=*/true, transport) != Status::Ok) {
     return Result::Failed;
   }
-  state_.reset();  // ephemeral secrets are wiped now
   sp::proto::Handshake hs;
   hs.msg = sp::crypto::Base64Encode(msg3);
   hs.ts = sp::proto::NowMs();

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "services/keys.h"
+#include "shared/client_id.h"
 #include "shared/messages.h"
 #include "shared/protocol.h"
 
@@ -32,43 +32,69 @@ std::string ClientIdFromPayload(const crypto::Bytes& payload) {
   return it->get<std::string>();
 }
 
+// Both client messages are {"type":"handshake",...,"msg":b64}. False (and
+// `failure` set) if the frame is not one.
+bool Decode(std::string_view frame, proto::Handshake* hs, crypto::Bytes* message, Step* failure) {
+  auto parsed = proto::ParseHandshake(frame);
+  if (auto* error = std::get_if<proto::ParseError>(&parsed)) {
+    *failure = Failure(proto::error_code::kBadMessage, "handshake: " + error->ToString());
+    return false;
+  }
+  *hs = std::move(std::get<proto::Handshake>(parsed));
+  if (!crypto::Base64Decode(hs->msg, message)) {
+    *failure = Failure(proto::error_code::kBadMessage, "handshake: msg is not valid base64");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Step HandshakeResponder::OnFrame(std::string_view frame) {
-  if (done_) return Failure(proto::error_code::kBadMessage, "handshake already complete");
-  auto parsed = proto::ParseHandshake(frame);
-  if (auto* error = std::get_if<proto::ParseError>(&parsed)) {
-    return Failure(proto::error_code::kBadMessage, "handshake: " + error->ToString());
+  Step step;
+  switch (state_) {
+    case State::AwaitingInitiation:
+      step = OnInitiation(frame);
+      break;
+    case State::SentResponse:
+      step = OnConfirmation(frame);
+      break;
+    case State::Done:
+    case State::Failed:
+      // Out of turn: refused without touching the outcome already given.
+      return Failure(proto::error_code::kBadMessage, state_ == State::Done
+                                                         ? "handshake already complete"
+                                                         : "handshake already failed");
   }
-  const proto::Handshake& hs = std::get<proto::Handshake>(parsed);
-  crypto::Bytes message;
-  if (!crypto::Base64Decode(hs.msg, &message)) {
-    return Failure(proto::error_code::kBadMessage, "handshake: msg is not valid base64");
+  if (step.kind == StepKind::Fail) {
+    noise_.reset();  // a failed handshake keeps no ephemeral secret either
+    state_ = State::Failed;
   }
-  if (state_ == nullptr) {
-    if (!crypto::IsSealpostProtocol(hs.protocol)) {
-      return Failure(proto::error_code::kUnsupportedProtocol,
-                     "supported protocols: Noise_XX_25519_AESGCM_SHA256, "
-                     "Noise_XX_25519_ChaChaPoly_BLAKE2b");
-    }
-    if (crypto::StartHandshake(hs.protocol, /*initiator=*/false, server_key_, &state_) !=
-        crypto::noise::Status::Ok) {
-      return Failure(proto::error_code::kUnsupportedProtocol, "protocol unavailable here");
-    }
-    return OnFirst(message);
-  }
-  return OnThird(message);
+  return step;
 }
 
-Step HandshakeResponder::OnFirst(crypto::ByteView message) {
+Step HandshakeResponder::OnInitiation(std::string_view frame) {
+  proto::Handshake hs;
+  crypto::Bytes message;
+  Step failure;
+  if (!Decode(frame, &hs, &message, &failure)) return failure;
+  if (!crypto::IsSealpostProtocol(hs.protocol)) {
+    return Failure(proto::error_code::kUnsupportedProtocol,
+                   "supported protocols: Noise_XX_25519_AESGCM_SHA256, "
+                   "Noise_XX_25519_ChaChaPoly_BLAKE2b");
+  }
+  if (crypto::StartHandshake(hs.protocol, /*initiator=*/false, server_key_, &noise_) !=
+      crypto::noise::Status::Ok) {
+    return Failure(proto::error_code::kUnsupportedProtocol, "protocol unavailable here");
+  }
   crypto::Bytes payload;
   crypto::Bytes response;
   // -> e
-  if (state_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
+  if (noise_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
     return Failure(proto::error_code::kHandshakeFailed, "handshake message 1 rejected");
   }
   // <- e, ee, s, es
-  if (state_->WriteMessage({}, &response) != crypto::noise::Status::Ok) {
+  if (noise_->WriteMessage({}, &response) != crypto::noise::Status::Ok) {
     return Failure(proto::error_code::kHandshakeFailed, "could not answer the handshake");
   }
   proto::Handshake reply;
@@ -77,22 +103,28 @@ Step HandshakeResponder::OnFirst(crypto::ByteView message) {
   Step s;
   s.kind = StepKind::Reply;
   s.frame = proto::Serialize(reply);
+  state_ = State::SentResponse;
   return s;
 }
 
-Step HandshakeResponder::OnThird(crypto::ByteView message) {
+Step HandshakeResponder::OnConfirmation(std::string_view frame) {
+  proto::Handshake hs;
+  crypto::Bytes message;
+  Step failure;
+  if (!Decode(frame, &hs, &message, &failure)) return failure;
   crypto::Bytes payload;
   // -> s, se: the client proved it holds the static key it sent.
-  if (state_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
+  if (noise_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
     return Failure(proto::error_code::kHandshakeFailed, "handshake message 3 rejected");
   }
   std::string client = ClientIdFromPayload(payload);
-  auto remote = state_->RemoteStatic();
-  if (!services::IsValidClientId(client) || !remote) {
+  auto remote = noise_->RemoteStatic();
+  if (!proto::IsValidClientId(client) || !remote) {
     return Failure(proto::error_code::kHandshakeFailed,
                    "handshake payload must name a valid client id");
   }
-  if (crypto::FinishHandshake(*state_, /*initiator=*/false, &transport_) !=
+  crypto::Transport transport;
+  if (crypto::FinishHandshake(*noise_, /*initiator=*/false, &transport) !=
       crypto::noise::Status::Ok) {
     return Failure(proto::error_code::kHandshakeFailed, "could not complete the handshake");
   }
@@ -100,16 +132,16 @@ Step HandshakeResponder::OnThird(crypto::ByteView message) {
   s.kind = StepKind::Authenticate;
   s.client = std::move(client);
   s.remote_pk = crypto::Base64Encode(*remote);
-  state_.reset();  // ephemeral secrets are wiped with it
-  done_ = true;
+  noise_.reset();  // ephemeral secrets are wiped with it
+  transport_ = transport;
+  state_ = State::Done;
   return s;
 }
 
 bool HandshakeResponder::TakeTransport(crypto::Transport* out) {
-  if (!done_ || taken_) return false;
-  *out = transport_;
-  transport_ = crypto::Transport();
-  taken_ = true;
+  if (state_ != State::Done || !transport_) return false;
+  *out = *transport_;
+  transport_.reset();
   return true;
 }
 

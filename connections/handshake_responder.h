@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,21 +33,31 @@ class HandshakeResponder {
     std::string message;
   };
 
+  // Named after the step just completed, as in WireGuard's handshake: each
+  // call checks it first, so a frame out of turn can only fail.
+  enum class State : uint8_t {
+    AwaitingInitiation,  // nothing read yet
+    SentResponse,        // message 1 read, message 2 given out
+    Done,                // message 3 read and authenticated: transport ready
+    Failed,              // a Fail step was given out; nothing more is accepted
+  };
+
   explicit HandshakeResponder(const crypto::KeyPair& server_key) : server_key_(server_key) {}
 
   Step OnFrame(std::string_view frame);
   // After an Authenticate step: the transport cipher states (once).
   [[nodiscard]] bool TakeTransport(crypto::Transport* out);
+  State CurrentState() const { return state_; }
 
  private:
-  Step OnFirst(crypto::ByteView message);
-  Step OnThird(crypto::ByteView message);
+  Step OnInitiation(std::string_view frame);
+  Step OnConfirmation(std::string_view frame);
 
   const crypto::KeyPair& server_key_;
-  std::unique_ptr<crypto::noise::HandshakeState> state_;
-  crypto::Transport transport_;
-  bool done_ = false;
-  bool taken_ = false;
+  State state_ = State::AwaitingInitiation;
+  // Noise state, only between message 1 and message 3 (holds the ephemeral).
+  std::unique_ptr<crypto::noise::HandshakeState> noise_;
+  std::optional<crypto::Transport> transport_;  // from Done until taken
 };
 
 }  // namespace sp::connections

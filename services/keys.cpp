@@ -1,16 +1,8 @@
 #include "services/keys.h"
 
-namespace sp::services {
+#include "shared/client_id.h"
 
-bool IsValidClientId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
+namespace sp::services {
 
 bool Keys::ParseEventsKey(std::string_view key, std::string* id) const {
   constexpr std::string_view kSuffix = "}:events";
@@ -19,7 +11,7 @@ bool Keys::ParseEventsKey(std::string_view key, std::string* id) const {
   if (key.substr(key.size() - kSuffix.size()) != kSuffix) return false;
   std::string_view inner =
       key.substr(prefix_.size() + 1, key.size() - prefix_.size() - 1 - kSuffix.size());
-  if (!IsValidClientId(inner)) return false;
+  if (!proto::IsValidClientId(inner)) return false;
   id->assign(inner);
   return true;
 }

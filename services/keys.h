@@ -1,5 +1,7 @@
 // Redis key names (docs/OPERATIONS.md "Redis keys"). Every key of one client
-// carries the hash tag {ID}, so a Redis Cluster keeps them in one slot.
+// carries the hash tag {ID}, so a Redis Cluster keeps them in one slot; ids
+// obey proto::IsValidClientId (shared/client_id.h), so no brace or colon can
+// break a key apart.
 #pragma once
 
 #include <string>
@@ -8,10 +10,6 @@
 namespace sp::services {
 
 constexpr std::string_view kGroup = "sealpost";  // consumer group on every events stream
-
-// Client ids are 1-64 characters of [A-Za-z0-9_.-]: they appear inside key
-// names and hash tags, so braces, colons and spaces are refused.
-bool IsValidClientId(std::string_view id);
 
 class Keys {
  public:

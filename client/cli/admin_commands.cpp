@@ -8,6 +8,7 @@
 #include "client/redis_sync.h"
 #include "crypto/keys.h"
 #include "services/keys.h"
+#include "shared/client_id.h"
 #include "shared/messages.h"
 
 namespace sealpost::cli {
@@ -54,7 +55,7 @@ nlohmann::ordered_json Pairs(const redisReply* r, bool numbers) {
 }
 
 bool Open(const State& s, tools::RedisSync* redis, bool check_id, int* rc) {
-  if (check_id && !sp::services::IsValidClientId(s.id)) {
+  if (check_id && !sp::proto::IsValidClientId(s.id)) {
     *rc = Fail("invalid client id '" + s.id + "' (1-64 of A-Z a-z 0-9 _ . -)");
     return false;
   }

@@ -12,6 +12,7 @@
 
 #include "crypto/bytes.h"
 #include "services/keys.h"
+#include "shared/client_id.h"
 #include "shared/messages.h"
 
 namespace sealpost::sim {
@@ -73,7 +74,7 @@ bool Sim::Prepare(std::string* error) {
   for (uint64_t i = 0; i < config_.clients; ++i) {
     keys_.push_back(std::make_shared<sp::crypto::KeyPair>(sp::crypto::GenerateKeyPair()));
     ids_.push_back(config_.id_prefix + std::to_string(i));
-    if (!sp::services::IsValidClientId(ids_.back())) {
+    if (!sp::proto::IsValidClientId(ids_.back())) {
       *error = "invalid client id '" + ids_.back() + "' (check --id-prefix)";
       return false;
     }

@@ -9,6 +9,7 @@
 #include "connections/handshake_responder.h"
 #include "shared/frame_decoder.h"
 #include "shared/messages.h"
+#include "shared/protocol.h"
 
 using sealpost::HandshakeInitiator;
 using sp::connections::HandshakeResponder;
@@ -197,5 +198,133 @@ TEST_CASE("transport messages: a flipped bit or a replay is rejected") {
       CHECK_FALSE(o.server_transport.Decrypt(crypto::AsBytes(bad), p));
     }
     CHECK(o.server_transport.Decrypt(crypto::AsBytes(cipher), p));
+  }
+}
+
+TEST_CASE("both halves name their state after the step just completed") {
+  auto server = crypto::GenerateKeyPair();
+  auto client = crypto::GenerateKeyPair();
+  HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", Pk(server));
+  HandshakeResponder resp(server);
+  using IS = HandshakeInitiator::State;
+  using RS = HandshakeResponder::State;
+  CHECK(init.CurrentState() == IS::Created);
+  CHECK(resp.CurrentState() == RS::AwaitingInitiation);
+  std::string f1, f3;
+  REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+  CHECK(init.CurrentState() == IS::SentInitiation);
+  auto s2 = resp.OnFrame(f1);
+  REQUIRE(s2.kind == HandshakeResponder::StepKind::Reply);
+  CHECK(resp.CurrentState() == RS::SentResponse);
+  crypto::Transport t;
+  REQUIRE(init.OnFrame(s2.frame, &f3, &t) == HandshakeInitiator::Result::Ok);
+  CHECK(init.CurrentState() == IS::Done);
+  REQUIRE(resp.OnFrame(f3).kind == HandshakeResponder::StepKind::Authenticate);
+  CHECK(resp.CurrentState() == RS::Done);
+
+  SUBCASE("out of turn, each half refuses and keeps its outcome") {
+    std::string again;
+    CHECK(init.Start(&again) == HandshakeInitiator::Result::Failed);
+    CHECK(init.OnFrame(s2.frame, &again, &t) == HandshakeInitiator::Result::Failed);
+    CHECK(init.CurrentState() == IS::Done);
+    auto late = resp.OnFrame(f3);
+    CHECK(late.kind == HandshakeResponder::StepKind::Fail);
+    CHECK(late.code == sp::proto::error_code::kBadMessage);
+    CHECK(resp.CurrentState() == RS::Done);
+    CHECK(resp.TakeTransport(&t));
+    CHECK_FALSE(resp.TakeTransport(&t));  // once
+  }
+}
+
+TEST_CASE("frames out of turn fail without a handshake in progress") {
+  auto server = crypto::GenerateKeyPair();
+  auto client = crypto::GenerateKeyPair();
+  HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", Pk(server));
+  std::string f3;
+  crypto::Transport t;
+  // Frame 2 before frame 1 was sent.
+  CHECK(init.OnFrame(R"({"type":"handshake","msg":"AAAA","ts":1})", &f3, &t) ==
+        HandshakeInitiator::Result::Failed);
+  CHECK(init.CurrentState() == HandshakeInitiator::State::Created);
+
+  HandshakeResponder resp(server);
+  crypto::Transport st;
+  CHECK_FALSE(resp.TakeTransport(&st));
+  auto bad = resp.OnFrame("not json");
+  CHECK(bad.kind == HandshakeResponder::StepKind::Fail);
+  CHECK(resp.CurrentState() == HandshakeResponder::State::Failed);
+  // A good message 1 after a failure is refused too.
+  std::string f1;
+  REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+  CHECK(resp.OnFrame(f1).kind == HandshakeResponder::StepKind::Fail);
+  CHECK_FALSE(resp.TakeTransport(&st));
+}
+
+TEST_CASE("trust on first use: without a pinned key the initiator reports the key it saw") {
+  auto server = crypto::GenerateKeyPair();
+  auto client = crypto::GenerateKeyPair();
+  HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", {});
+  HandshakeResponder resp(server);
+  std::string f1, f3;
+  crypto::Transport t;
+  REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+  auto s2 = resp.OnFrame(f1);
+  REQUIRE(init.OnFrame(s2.frame, &f3, &t) == HandshakeInitiator::Result::Ok);
+  // The caller checks this against its known servers before sending frame 3.
+  CHECK(init.ServerKey() == crypto::PublicKeyBase64(server));
+  CHECK(resp.OnFrame(f3).kind == HandshakeResponder::StepKind::Authenticate);
+}
+
+TEST_CASE("a wrong pinned key still reports the key the server proved") {
+  auto server = crypto::GenerateKeyPair();
+  auto client = crypto::GenerateKeyPair();
+  auto expected = crypto::GenerateKeyPair();
+  HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", Pk(expected));
+  HandshakeResponder resp(server);
+  std::string f1, f3;
+  crypto::Transport t;
+  REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+  auto s2 = resp.OnFrame(f1);
+  CHECK(init.OnFrame(s2.frame, &f3, &t) == HandshakeInitiator::Result::ServerKeyMismatch);
+  CHECK(init.ServerKey() == crypto::PublicKeyBase64(server));
+  CHECK(f3.empty());  // the client id was never encrypted for this server
+  CHECK(init.CurrentState() == HandshakeInitiator::State::Failed);
+}
+
+TEST_CASE("the responder's refusal of message 1 reaches the initiator as a server error") {
+  auto server = crypto::GenerateKeyPair();
+  auto client = crypto::GenerateKeyPair();
+  HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", Pk(server));
+  HandshakeResponder resp(server);
+  std::string f1, f3;
+  crypto::Transport t;
+  REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+  // Message 1 names a Noise suite the server does not accept.
+  auto hs = std::get<sp::proto::Handshake>(sp::proto::ParseHandshake(f1));
+  hs.protocol = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+  auto refusal = resp.OnFrame(One(sp::proto::Serialize(hs), 7));
+  REQUIRE(refusal.kind == HandshakeResponder::StepKind::Fail);
+  // What Connection::Fail writes in plaintext before the transport exists.
+  sp::proto::Error err;
+  err.code = std::string(refusal.code);
+  err.message = refusal.message;
+  err.ts = 1;
+  CHECK(init.OnFrame(One(sp::proto::Serialize(err), 8), &f3, &t) ==
+        HandshakeInitiator::Result::ServerError);
+  CHECK(init.ErrorCode() == sp::proto::error_code::kUnsupportedProtocol);
+  CHECK(init.ErrorMessage() == refusal.message);
+  CHECK(init.CurrentState() == HandshakeInitiator::State::Failed);
+}
+
+TEST_CASE("a frame 2 that is neither a handshake nor an error is unexpected") {
+  auto client = crypto::GenerateKeyPair();
+  for (std::string frame : {R"({"type":"ping","ts":1})", "not json", R"({"type":"handshake"})"}) {
+    CAPTURE(frame);
+    HandshakeInitiator init(std::string(crypto::kDefaultProtocol), client, "dev-42", {});
+    std::string f1, f3;
+    crypto::Transport t;
+    REQUIRE(init.Start(&f1) == HandshakeInitiator::Result::Ok);
+    CHECK(init.OnFrame(frame, &f3, &t) == HandshakeInitiator::Result::Unexpected);
+    CHECK(init.CurrentState() == HandshakeInitiator::State::Failed);
   }
 }
