@@ -5,18 +5,13 @@
 //
 //   flow --port P --subscribers 100 --duration 10 [--rate R] [--cap 40]
 //   idle --port P --clients N --hold 10 [--tls]
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -28,11 +23,6 @@
 #include "bench/peers/peer_common.h"
 
 namespace {
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "sealpost-bench-mqtt: %s: %s\n", what.c_str(), std::strerror(errno));
-  std::exit(1);
-}
 
 void PutLen(std::string* out, size_t len) {
   do {
@@ -90,29 +80,6 @@ void AppendPuback(std::string* out, uint16_t id) {
   out->push_back(static_cast<char>(id & 0xff));
 }
 
-int Dial(const std::string& host, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Die("socket");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) Die("connect");
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-void WriteAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) Die("write");
-    off += static_cast<size_t>(n);
-  }
-}
-
 // Blocking read of one whole packet (used while connecting).
 std::string ReadPacket(int fd) {
   std::string p;
@@ -123,7 +90,7 @@ std::string ReadPacket(int fd) {
     while (off < n) {
       ssize_t r = read(fd, p.data() + start + off, n - off);
       if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) Die("read");
+      if (r <= 0) peer::Die("read");
       off += static_cast<size_t>(r);
     }
   };
@@ -161,7 +128,7 @@ void Flush(int ep, Conn* c, uint64_t tag) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
-    Die("write");
+    peer::Die("write");
   }
   bool want = !c->out.empty();
   if (want != c->want_out) {
@@ -197,166 +164,165 @@ void Packets(Conn* c, Fn fn) {
   c->in.erase(0, pos);
 }
 
-int Flow(const peer::Args& args) {
-  std::string host = args.Get("host", "127.0.0.1");
-  int port = static_cast<int>(args.Num("port", 1883));
-  size_t subs = static_cast<size_t>(args.Num("subscribers", 100));
-  double duration = args.Num("duration", 10);
-  double rate = args.Num("rate", 0);
-  size_t cap = static_cast<size_t>(args.Num("cap", 40));
-  size_t payload_bytes = static_cast<size_t>(args.Num("payload", 256));
-  double drain_timeout = args.Num("drain-timeout", 60);
-  int ep = epoll_create1(0);
-  std::vector<Conn> conns(subs + 1);  // [0, subs): subscribers; subs: publisher
+struct FlowState {
+  std::vector<Conn> conns;  // [0, subscribers): subscribers; subscribers: the publisher
   std::vector<std::string> topics;
+  std::vector<uint64_t> got;
+  uint64_t total_got = 0, pubacks = 0, dups = 0;
+  std::vector<int64_t> lat;
+};
+
+// Connects and subscribes every subscriber (blocking), then the publisher;
+// all non-blocking in epoll `ep` from then on, tagged with their index.
+void ConnectAll(int ep, const std::string& host, int port, size_t subs, FlowState* s) {
+  s->conns.resize(subs + 1);
+  s->got.assign(subs, 0);
   for (size_t i = 0; i < subs; ++i) {
-    topics.push_back("bench/" + std::to_string(i));
-    Conn& c = conns[i];
-    c.fd = Dial(host, port);
-    WriteAll(c.fd, Connect("sub-" + std::to_string(i), 60));
-    if (ReadPacket(c.fd)[0] != 0x20) Die("connack");
-    WriteAll(c.fd, Subscribe(1, topics.back()));
-    if (static_cast<uint8_t>(ReadPacket(c.fd)[0]) != 0x90) Die("suback");
+    s->topics.push_back("bench/" + std::to_string(i));
+    Conn& c = s->conns[i];
+    c.fd = peer::Dial(host, port, true);
+    peer::WriteAll(c.fd, Connect("sub-" + std::to_string(i), 60));
+    if (ReadPacket(c.fd)[0] != 0x20) peer::Die("connack");
+    peer::WriteAll(c.fd, Subscribe(1, s->topics.back()));
+    if (static_cast<uint8_t>(ReadPacket(c.fd)[0]) != 0x90) peer::Die("suback");
   }
-  Conn& pub = conns[subs];
-  pub.fd = Dial(host, port);
-  WriteAll(pub.fd, Connect("pub", 60));
-  if (ReadPacket(pub.fd)[0] != 0x20) Die("connack");
+  Conn& pub = s->conns[subs];
+  pub.fd = peer::Dial(host, port, true);
+  peer::WriteAll(pub.fd, Connect("pub", 60));
+  if (ReadPacket(pub.fd)[0] != 0x20) peer::Die("connack");
   for (size_t i = 0; i <= subs; ++i) {
-    SetNonBlocking(conns[i].fd);
+    SetNonBlocking(s->conns[i].fd);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+    epoll_ctl(ep, EPOLL_CTL_ADD, s->conns[i].fd, &ev);
   }
-  std::vector<uint64_t> sent(subs, 0), got(subs, 0);
-  uint64_t total_sent = 0, total_got = 0, pubacks = 0, dups = 0;
-  std::vector<int64_t> lat;
-  if (rate > 0) lat.reserve(static_cast<size_t>(rate * duration * 1.1) + 1024);
+}
+
+// Reads what the socket has into c->in; Die when the broker closed it.
+void ReadAvailable(Conn* c, std::vector<char>* buf) {
+  while (true) {
+    ssize_t r = read(c->fd, buf->data(), buf->size());
+    if (r > 0) {
+      c->in.append(buf->data(), static_cast<size_t>(r));
+      if (static_cast<size_t>(r) < buf->size()) break;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) break;
+    peer::Die(r == 0 ? "broker closed a connection" : "read");
+  }
+}
+
+// One packet received on connection idx: a PUBACK to the publisher or a
+// PUBLISH to a subscriber (acked, counted, its latency kept when measuring).
+void OnPacket(FlowState* s, size_t idx, bool latency, int64_t recv_ns, uint8_t type,
+              const char* body, size_t len) {
+  if ((type >> 4) == 4) {  // PUBACK to the publisher
+    ++s->pubacks;
+    return;
+  }
+  if ((type >> 4) != 3 || len < 2) return;
+  size_t tlen = (static_cast<uint8_t>(body[0]) << 8) | static_cast<uint8_t>(body[1]);
+  size_t off = 2 + tlen;
+  if (((type >> 1) & 3) > 0) {
+    uint16_t id = static_cast<uint16_t>((static_cast<uint8_t>(body[off]) << 8) |
+                                        static_cast<uint8_t>(body[off + 1]));
+    off += 2;
+    AppendPuback(&s->conns[idx].out, id);
+  }
+  if (type & 0x08) ++s->dups;  // DUP flag: a redelivery
+  ++s->got[idx];
+  ++s->total_got;
+  if (latency) {
+    int64_t stamp = peer::ParseStamp(body + off, len - off);
+    if (stamp > 0) s->lat.push_back(recv_ns - stamp);
+  }
+}
+
+// Waits for socket events up to timeout_ms and handles them.
+void Poll(int ep, FlowState* s, bool latency, int timeout_ms, std::vector<char>* buf) {
+  epoll_event events[128];
+  int n = epoll_wait(ep, events, 128, timeout_ms);
+  for (int e = 0; e < n; ++e) {
+    size_t idx = events[e].data.u64;
+    Conn& c = s->conns[idx];
+    if (events[e].events & EPOLLOUT) Flush(ep, &c, idx);
+    if (!(events[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+    ReadAvailable(&c, buf);
+    int64_t recv_ns = peer::NowNs();
+    Packets(&c, [&](uint8_t type, const char* body, size_t len) {
+      OnPacket(s, idx, latency, recv_ns, type, body, len);
+    });
+    if (!c.out.empty()) Flush(ep, &c, idx);
+  }
+}
+
+int Flow(const peer::Args& args) {
+  std::string host = args.Get("host", "127.0.0.1");
+  int port = static_cast<int>(args.Num("port", 1883));
+  peer::FlowOptions opts = peer::ParseFlow(args, "subscribers");
+  size_t subs = opts.receivers;
+  int ep = epoll_create1(0);
+  FlowState s;
+  ConnectAll(ep, host, port, subs, &s);
+  s.lat = opts.LatencyBuffer();
+  Conn& pub = s.conns[subs];
   uint16_t next_id = 1;
-  size_t next_topic = 0;
-  int64_t t_start = peer::NowNs();
-  int64_t t_stop = t_start + static_cast<int64_t>(duration * 1e9);
-  int64_t t_deadline = t_stop + static_cast<int64_t>(drain_timeout * 1e9);
+  auto got = [&](size_t i) { return s.got[i]; };
+  auto publish = [&](size_t i, const std::string& payload) {
+    if (next_id == 0) next_id = 1;
+    AppendPublish(&pub.out, next_id++, s.topics[i], payload);
+  };
+  peer::Producer producer(opts, peer::NowNs());
+  int64_t t_deadline = producer.Stop() + static_cast<int64_t>(opts.drain_timeout * 1e9);
   int64_t t_delivered = 0;
   std::vector<char> buf(1 << 16);
-  epoll_event events[128];
   while (true) {
     int64_t now = peer::NowNs();
-    bool producing = now < t_stop;
-    if (!producing && total_got >= total_sent && pubacks >= total_sent) {
+    bool producing = now < producer.Stop();
+    uint64_t sent = producer.Sent();
+    if (!producing && s.total_got >= sent && s.pubacks >= sent) {
       t_delivered = now;
       break;
     }
     if (now > t_deadline) break;
-    if (producing) {
-      size_t appended = 0;
-      if (rate > 0) {
-        uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t_start) * rate / 1e9);
-        while (total_sent < due && appended < 4096) {
-          int64_t scheduled =
-              t_start + static_cast<int64_t>(static_cast<double>(total_sent) * 1e9 / rate);
-          size_t t = next_topic;
-          next_topic = (next_topic + 1) % subs;
-          if (next_id == 0) next_id = 1;
-          AppendPublish(&pub.out, next_id++, topics[t],
-                        peer::StampedPayload(scheduled, payload_bytes));
-          ++sent[t];
-          ++total_sent;
-          ++appended;
-        }
-      } else {
-        for (size_t k = 0; k < subs && appended < 4096; ++k) {
-          size_t t = next_topic;
-          next_topic = (next_topic + 1) % subs;
-          while (sent[t] - got[t] < cap && appended < 4096) {
-            if (next_id == 0) next_id = 1;
-            AppendPublish(&pub.out, next_id++, topics[t], peer::StampedPayload(now, payload_bytes));
-            ++sent[t];
-            ++total_sent;
-            ++appended;
-          }
-        }
-      }
-      if (appended) Flush(ep, &pub, subs);
-    }
-    int n = epoll_wait(ep, events, 128, rate > 0 ? 1 : 10);
-    for (int e = 0; e < n; ++e) {
-      size_t idx = events[e].data.u64;
-      Conn& c = conns[idx];
-      if (events[e].events & EPOLLOUT) Flush(ep, &c, idx);
-      if (!(events[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-      while (true) {
-        ssize_t r = read(c.fd, buf.data(), buf.size());
-        if (r > 0) {
-          c.in.append(buf.data(), static_cast<size_t>(r));
-          if (static_cast<size_t>(r) < buf.size()) break;
-          continue;
-        }
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0 && errno == EAGAIN) break;
-        Die(r == 0 ? "broker closed a connection" : "read");
-      }
-      int64_t recv_ns = peer::NowNs();
-      Packets(&c, [&](uint8_t type, const char* body, size_t len) {
-        if ((type >> 4) == 4) {  // PUBACK to the publisher
-          ++pubacks;
-          return;
-        }
-        if ((type >> 4) != 3 || len < 2) return;
-        size_t tlen = (static_cast<uint8_t>(body[0]) << 8) | static_cast<uint8_t>(body[1]);
-        size_t off = 2 + tlen;
-        uint16_t id = 0;
-        if (((type >> 1) & 3) > 0) {
-          id = static_cast<uint16_t>((static_cast<uint8_t>(body[off]) << 8) |
-                                     static_cast<uint8_t>(body[off + 1]));
-          off += 2;
-          AppendPuback(&c.out, id);
-        }
-        if (type & 0x08) ++dups;  // DUP flag: a redelivery
-        ++got[idx];
-        ++total_got;
-        if (rate > 0) {
-          int64_t stamp = peer::ParseStamp(body + off, len - off);
-          if (stamp > 0) lat.push_back(recv_ns - stamp);
-        }
-      });
-      if (!c.out.empty()) Flush(ep, &c, idx);
-    }
+    if (producing && producer.Produce(now, got, publish)) Flush(ep, &pub, subs);
+    Poll(ep, &s, opts.Latency(), opts.Latency() ? 1 : 10, &buf);
   }
   nlohmann::json j;
-  j["bench"] = rate > 0 ? "mqtt-latency" : "mqtt-throughput";
-  j["subscribers"] = subs;
-  j["payload"] = payload_bytes;
-  j["sent"] = total_sent;
-  j["delivered"] = total_got;
-  j["pubacks"] = pubacks;
-  j["dup_flagged"] = dups;
-  j["lost"] = static_cast<long long>(total_sent) - static_cast<long long>(total_got);
-  j["phase"] = t_delivered ? "done" : "drain_timeout";
-  double produce_s = static_cast<double>(t_stop - t_start) / 1e9;
-  if (rate > 0) {
-    j["rate"] = rate;
-    j["achieved_eps"] = static_cast<double>(total_got) / produce_s;
-    j["latency_us"] = peer::LatencySummary(lat);
-  } else {
-    j["cap"] = cap;
-    if (t_delivered)
-      j["throughput_eps"] =
-          static_cast<double>(total_sent) / (static_cast<double>(t_delivered - t_start) / 1e9);
-  }
-  peer::Emit(j);
-  return t_delivered ? 0 : 1;
+  j["pubacks"] = s.pubacks;
+  j["dup_flagged"] = s.dups;
+  return peer::ReportFlow(j, "mqtt", opts, producer, s.total_got, t_delivered, s.lat);
 }
 
+#ifdef SPB_HAVE_OPENSSL
+// TLS 1.3 handshake on fd, then CONNECT and its CONNACK; Die on failure.
+SSL* ConnectTls(SSL_CTX* ctx, int fd, const std::string& connect) {
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  if (SSL_connect(ssl) != 1) {
+    ERR_print_errors_fp(stderr);
+    peer::Die("tls handshake");
+  }
+  if (SSL_write(ssl, connect.data(), static_cast<int>(connect.size())) <= 0) peer::Die("tls write");
+  char ack[4];
+  size_t got = 0;
+  while (got < 4) {
+    int r = SSL_read(ssl, ack + got, static_cast<int>(4 - got));
+    if (r <= 0) peer::Die("tls read");
+    got += static_cast<size_t>(r);
+  }
+  if (ack[0] != 0x20) peer::Die("connack");
+  return ssl;
+}
+#endif
+
 int Idle(const peer::Args& args) {
-  std::string host = args.Get("host", "127.0.0.1");
-  int port = static_cast<int>(args.Num("port", 1883));
-  size_t clients = static_cast<size_t>(args.Num("clients", 1000));
-  double hold = args.Num("hold", 10);
+  peer::IdleOptions opts = peer::ParseIdle(args, 1883);
   bool tls = args.Has("tls");
   std::vector<int> fds;
-  fds.reserve(clients);
+  fds.reserve(opts.clients);
 #ifdef SPB_HAVE_OPENSSL
   SSL_CTX* ctx = nullptr;
   std::vector<SSL*> ssls;
@@ -373,59 +339,32 @@ int Idle(const peer::Args& args) {
 #endif
   int64_t t0 = peer::NowNs();
   std::string tls_version;
-  for (size_t i = 0; i < clients; ++i) {
-    int fd = Dial(host, port);
+  for (size_t i = 0; i < opts.clients; ++i) {
+    int fd = peer::Dial(opts.host, opts.port, true);
     std::string connect = Connect("idle-" + std::to_string(i), 600);
     if (!tls) {
-      WriteAll(fd, connect);
-      if (ReadPacket(fd)[0] != 0x20) Die("connack");
+      peer::WriteAll(fd, connect);
+      if (ReadPacket(fd)[0] != 0x20) peer::Die("connack");
     }
 #ifdef SPB_HAVE_OPENSSL
     else {
-      SSL* ssl = SSL_new(ctx);
-      SSL_set_fd(ssl, fd);
-      if (SSL_connect(ssl) != 1) {
-        ERR_print_errors_fp(stderr);
-        Die("tls handshake");
-      }
-      if (tls_version.empty()) tls_version = SSL_get_version(ssl);
-      if (SSL_write(ssl, connect.data(), static_cast<int>(connect.size())) <= 0) Die("tls write");
-      char ack[4];
-      size_t got = 0;
-      while (got < 4) {
-        int r = SSL_read(ssl, ack + got, static_cast<int>(4 - got));
-        if (r <= 0) Die("tls read");
-        got += static_cast<size_t>(r);
-      }
-      if (ack[0] != 0x20) Die("connack");
-      ssls.push_back(ssl);
+      ssls.push_back(ConnectTls(ctx, fd, connect));
+      if (tls_version.empty()) tls_version = SSL_get_version(ssls.back());
     }
 #endif
     fds.push_back(fd);
   }
-  double ramp = static_cast<double>(peer::NowNs() - t0) / 1e9;
   nlohmann::json j;
   j["bench"] = "mqtt-idle";
   j["tls"] = tls;
   if (tls) j["tls_version"] = tls_version;
-  j["clients"] = clients;
-  j["connected"] = fds.size();
-  j["ramp_seconds"] = ramp;
-  j["connects_per_s"] = static_cast<double>(fds.size()) / ramp;
-  j["phase"] = "connected";
-  peer::Emit(j);
-  usleep(static_cast<useconds_t>(hold * 1e6));
-  j["phase"] = "done";
-  peer::Emit(j);
-  std::_Exit(0);
+  j = peer::IdleReport(j, opts, fds.size(), t0);
+  j["connects_per_s"] = static_cast<double>(fds.size()) / j["ramp_seconds"].get<double>();
+  peer::HoldIdle(j, opts);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  peer::Args args(argc, argv);
-  if (args.Command() == "flow") return Flow(args);
-  if (args.Command() == "idle") return Idle(args);
-  std::fprintf(stderr, "usage: sealpost-bench-mqtt flow|idle [--options]\n");
-  return 2;
+  return peer::Main(argc, argv, "sealpost-bench-mqtt", Flow, Idle);
 }
