@@ -18,12 +18,6 @@ Connection::Connection(LoopContext& ctx, uint64_t id)
 
 Connection::~Connection() = default;
 
-// Looked up when a log line needs it: text kept per connection costs 32+ bytes.
-std::string Connection::Peer() const {
-  PeerAddress address;
-  return PeerAddress::Of(&tcp_, &address) ? address.Text() : "?";
-}
-
 void Connection::Start() {
   liveness_.HandshakeStarted(ctx_.NowMs());
   uv_tcp_nodelay(&tcp_, 1);
@@ -138,7 +132,9 @@ void Connection::OnHandshakeFrame(std::string_view frame) {
     in_handshake_ = true;
     liveness_.HandshakeStarted(ctx_.NowMs());
   }
-  if (!handshake_) handshake_ = std::make_unique<HandshakeResponder>(ctx_.server_key);
+  if (!handshake_)
+    handshake_ = std::make_unique<HandshakeResponder>(
+        ctx_.server_key, ctx_.settings.bounds.max_handshake_payload_bytes);
   HandshakeResponder::Step step = handshake_->OnFrame(frame);
   switch (step.kind) {
     case HandshakeResponder::StepKind::Fail:

@@ -14,6 +14,7 @@
 #include "connections/delivery.h"
 #include "connections/liveness.h"
 #include "connections/outbox.h"
+#include "connections/peer_address.h"
 #include "connections/session.h"
 #include "connections/timer_wheel.h"
 #include "crypto/sealpost_noise.h"
@@ -50,7 +51,9 @@ class Connection final : public DeliveryOutlet {
   uv_tcp_t* Handle() { return &tcp_; }
   ConnState State() const { return state_; }
   Session* GetSession() { return session_.get(); }
-  std::string Peer() const;  // "ip:port", looked up on demand (a system call)
+  // "ip:port", looked up when a log line needs it (a system call): text kept
+  // per connection would cost every idle connection 32 bytes or more.
+  std::string Peer() const { return PeerText(&tcp_); }
 
   // After uv_accept and admission: starts reading; message 1 is due within
   // the handshake timeout.

@@ -9,8 +9,6 @@
 namespace sp::connections {
 namespace {
 
-constexpr size_t kMaxHandshakePayload = 1024;
-
 using Step = HandshakeResponder::Step;
 using StepKind = HandshakeResponder::StepKind;
 
@@ -23,8 +21,8 @@ Step Failure(std::string_view code, std::string message) {
 }
 
 // Message 3's payload: {"client":"<id>"}. Returns "" if malformed.
-std::string ClientIdFromPayload(const crypto::Bytes& payload) {
-  if (payload.size() > kMaxHandshakePayload) return {};
+std::string ClientIdFromPayload(const crypto::Bytes& payload, size_t max_bytes) {
+  if (payload.size() > max_bytes) return {};
   auto json = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
   if (!json.is_object()) return {};
   auto it = json.find("client");
@@ -117,7 +115,7 @@ Step HandshakeResponder::OnConfirmation(std::string_view frame) {
   if (noise_->ReadMessage(message, &payload) != crypto::noise::Status::Ok) {
     return Failure(proto::error_code::kHandshakeFailed, "handshake message 3 rejected");
   }
-  std::string client = ClientIdFromPayload(payload);
+  std::string client = ClientIdFromPayload(payload, max_payload_bytes_);
   auto remote = noise_->RemoteStatic();
   if (!proto::IsValidClientId(client) || !remote) {
     return Failure(proto::error_code::kHandshakeFailed,

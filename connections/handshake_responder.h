@@ -42,7 +42,12 @@ class HandshakeResponder {
     Failed,              // a Fail step was given out; nothing more is accepted
   };
 
-  explicit HandshakeResponder(const crypto::KeyPair& server_key) : server_key_(server_key) {}
+  static constexpr size_t kDefaultMaxPayloadBytes = 1024;
+
+  // `max_payload_bytes` bounds message 3's payload ({"client":"<id>"}).
+  explicit HandshakeResponder(const crypto::KeyPair& server_key,
+                              size_t max_payload_bytes = kDefaultMaxPayloadBytes)
+      : server_key_(server_key), max_payload_bytes_(max_payload_bytes) {}
 
   Step OnFrame(std::string_view frame);
   // After an Authenticate step: the transport cipher states (once).
@@ -54,6 +59,7 @@ class HandshakeResponder {
   Step OnConfirmation(std::string_view frame);
 
   const crypto::KeyPair& server_key_;
+  size_t max_payload_bytes_;
   State state_ = State::AwaitingInitiation;
   // Noise state, only between message 1 and message 3 (holds the ephemeral).
   std::unique_ptr<crypto::noise::HandshakeState> noise_;

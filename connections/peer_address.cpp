@@ -60,6 +60,11 @@ uint64_t PeerAddress::SourceKey() const {
   return 0;
 }
 
+std::string PeerText(const uv_tcp_t* tcp) {
+  PeerAddress address;
+  return PeerAddress::Of(tcp, &address) ? address.Text() : "?";
+}
+
 bool PeerHasLeft(const uv_tcp_t* tcp) {
   uv_os_fd_t fd;
   if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp), &fd) != 0) return true;

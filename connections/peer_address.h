@@ -29,6 +29,9 @@ class PeerAddress {
   sockaddr_storage addr_{};
 };
 
+// "ip:port" of the socket's peer, or "?" when it has none any more.
+std::string PeerText(const uv_tcp_t* tcp);
+
 // True when the peer has closed or reset the connection; one poll() with no
 // wait, far cheaper than a handshake spent on a client that already left.
 bool PeerHasLeft(const uv_tcp_t* tcp);

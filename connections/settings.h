@@ -26,7 +26,7 @@ struct Bounds {
   uint32_t client_rate_per_s = 1000;          // client messages per second (burst 2x)
   uint32_t connect_rate_per_ip = 1000;        // new connections per second per IP or /64 (burst 2x)
   uint32_t max_connections_per_ip = 1024;     // open at once per IP or /64 (0: no cap)
-  uint32_t max_waiting_handshakes_per_ip = 64;  // message 1 waiting for a slot, per IP or /64
+  uint32_t max_waiting_handshakes_per_ip = 128;  // message 1 waiting for a slot, per IP or /64
 };
 
 // Deadlines, intervals and back-off, all in milliseconds.
