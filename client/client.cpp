@@ -358,6 +358,12 @@ Client::SendResult Client::Impl::SendEvent(std::string type, std::string data, F
                    " events awaiting the server's ack)";
     return result;
   }
+  for (const auto& [name, value] : extra) {
+    if (name == "type" || name == "data" || sp::proto::IsServerField(name)) {
+      result.error = "field name '" + name + "' is reserved";
+      return result;
+    }
+  }
   internal::PendingSend p;
   p.id = NextId();
   p.message.id = p.id;

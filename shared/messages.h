@@ -40,7 +40,8 @@ struct ClientAck {
   bool operator==(const ClientAck&) const = default;
 };
 // {"type":"client-event","ts":..,"id":"c-1","event":{"type":"t","data":"d",...}}
-// "event" is an object of string values; "type" is required in it.
+// "event" is an object of string values; "type" is required in it, and the
+// names the server writes itself (IsServerField) are refused.
 struct ClientEvent {
   static constexpr bool kCountsTowardRate = true;
   std::string id;
@@ -119,6 +120,12 @@ struct ParseError {
 
 template <class T>
 using Parsed = std::variant<T, ParseError>;
+
+// Field names the server writes into a client's inbound entry (and, for
+// direct messages, "from"). A client-event may not carry them: stream
+// readers that keep the last value of a repeated field would believe the
+// client's copy, so one client could speak for another.
+bool IsServerField(std::string_view name);
 
 // Limits applied while parsing client input (the server passes its config).
 struct ParseLimits {

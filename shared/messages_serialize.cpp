@@ -241,6 +241,10 @@ std::string Serialize(const Goaway& m) {
   return std::move(w).Finish();
 }
 
+bool IsServerField(std::string_view name) {
+  return name == "client" || name == "id" || name == "ts" || name == "from";
+}
+
 Error MakeError(std::string_view code, std::string message, bool retry) {
   Error err;
   err.code = std::string(code);

@@ -162,6 +162,22 @@ TEST_CASE("client: a client-event is kept until acked, resent after retryable er
   CHECK(event["unit"] == "C");
 }
 
+TEST_CASE("client: fields the server writes, and type/data twice, are refused before sending") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  for (const char* name : {"client", "id", "ts", "from", "type", "data"}) {
+    CAPTURE(name);
+    auto sent = client->SendEvent("say", "hi", {{name, "victim"}});
+    CHECK_FALSE(sent);
+    CHECK(sent.error.find("reserved") != std::string::npos);
+  }
+  CHECK(client->PendingSends() == 0);
+}
+
 TEST_CASE("client: a non-retryable refusal of a client-event is reported, not resent") {
   TestLoop t;
   FakeServer server(&t.loop);

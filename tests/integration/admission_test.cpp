@@ -42,8 +42,10 @@ class IdleFlood {
       : thread_([=, this] { Run(port, per_second, seconds, max_open); }) {}
   ~IdleFlood() {
     stop_ = true;
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
+  // Waits for the flood to run its course.
+  void Finish() { thread_.join(); }
   uint64_t Opened() const { return opened_; }
 
  private:
@@ -134,9 +136,10 @@ TEST_CASE("a waiting handshake has a deadline; the line is capped per source") {
   for (int i = 0; i < 3; ++i) CHECK(clients[i]->WaitClosed(3s));
 }
 
-TEST_CASE("200 clients from other sources connect within 2 s each while one source floods "
-          "2,000 idle connections per second for 30 s") {
-  Env env({"--log-level", "warn"});
+TEST_CASE(
+    "200 clients from other sources connect within 2 s each while one source floods "
+    "2,000 idle connections per second for 30 s") {
+  Env env;
   const int kClients = 200;
   std::vector<std::shared_ptr<sp::crypto::KeyPair>> keys;
   for (int i = 0; i < kClients; ++i) {
@@ -154,11 +157,11 @@ TEST_CASE("200 clients from other sources connect within 2 s each while one sour
   auto next_start = std::chrono::steady_clock::now();
   auto end = next_start + 40s;
   int welcomed = 0;
-  // Ten new clients every second, spread over 20 s of the flood.
+  // Eight new clients every second, spread over 25 s of the flood.
   while (welcomed < kClients && std::chrono::steady_clock::now() < end) {
     if (clients.size() < static_cast<size_t>(kClients) &&
         std::chrono::steady_clock::now() >= next_start) {
-      for (int k = 0; k < 10; ++k) {
+      for (int k = 0; k < 8; ++k) {
         int i = static_cast<int>(clients.size());
         sealpost::ClientOptions o;
         o.server = "127.0.0.1:" + std::to_string(env.server.Port());
@@ -183,7 +186,8 @@ TEST_CASE("200 clients from other sources connect within 2 s each while one sour
     uv_run(&loop, UV_RUN_NOWAIT);
     std::this_thread::sleep_for(1ms);
   }
-  CHECK(flood.Opened() >= 50'000);  // the flood really ran alongside
+  flood.Finish();
+  CHECK(flood.Opened() >= 55'000);  // the flood really ran alongside, at its rate
   double worst = 0;
   for (int i = 0; i < kClients; ++i) {
     CAPTURE(i);

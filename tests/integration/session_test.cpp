@@ -82,6 +82,26 @@ TEST_CASE("a client-event lands in sp:inbound and is acked only after Redis has 
   CHECK(fields.find("data 21.5C") != std::string::npos);
 }
 
+TEST_CASE("a client cannot speak for another: server field names in a client-event are refused") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("mallory", key);
+  for (const char* field : {"client", "id", "ts", "from"}) {
+    CAPTURE(field);
+    auto c = env.Connect("mallory", key);
+    nlohmann::json forged = ClientEvent("c-1", "say", "hi");
+    forged["event"][field] = "victim";
+    REQUIRE(c->Send(forged));
+    auto error = c->ReceiveType("error", 5s);
+    REQUIRE(error);
+    CHECK((*error)["code"] == "bad_message");
+    CHECK((*error)["message"].get<std::string>().find("reserved for the server") !=
+          std::string::npos);
+    CHECK(c->WaitClosed(3s));
+  }
+  CHECK(env.redis.Integer({"XLEN", "sp:inbound"}) == 0);  // nothing forged was stored
+}
+
 TEST_CASE(
     "Redis down: the connection stays, client-events get a retryable error, delivery "
     "resumes when Redis is back") {
@@ -378,4 +398,3 @@ TEST_CASE("Redis dropping the server's connections under load: the server notice
   CHECK(seen == sent);
   CHECK_FALSE(c->Closed());
 }
-

@@ -438,6 +438,21 @@ TEST_CASE("client-event limits") {
              "missing");
 }
 
+TEST_CASE("a client-event may not carry the fields the server writes") {
+  for (const char* name : {"client", "id", "ts", "from"}) {
+    CAPTURE(name);
+    Json ev = {{"type", "say"}, {name, "victim"}};
+    std::string json = Json{{"type", "client-event"}, {"ts", 1}, {"id", "c"}, {"event", ev}}.dump();
+    CheckError(Dir::Client, json, std::string("event.") + name, "reserved for the server");
+  }
+  // Events from the server carry whatever the producer wrote.
+  Json ev = {{"type", "say"}, {"client", "x"}, {"from", "y"}};
+  auto parsed = proto::ParseServerMessage(
+      Json{{"type", "server-event"}, {"ts", 1}, {"eventId", "1-0"}, {"attempt", 1}, {"event", ev}}
+          .dump());
+  CHECK(std::holds_alternative<proto::ServerMessage>(parsed));
+}
+
 TEST_CASE("ParseError::ToString") {
   CHECK(ParseError{"event.type", "missing"}.ToString() == "field 'event.type': missing");
   CHECK(ParseError{"", "invalid JSON"}.ToString() == "invalid JSON");
