@@ -40,10 +40,12 @@ ClientError Err(std::string_view code, std::string message, bool fatal = false) 
   return {std::string(code), std::move(message), !fatal, fatal, {}, {}};
 }
 
-// Server errors after which trying again cannot help.
+// Server errors after which trying again cannot help. Only an error that
+// arrived encrypted, from the authenticated server, may end the client: a
+// plaintext one could have been injected by anyone on the path.
 bool IsFatal(std::string_view code) {
   namespace ec = sp::proto::error_code;
-  return code == ec::kUnknownClient || code == ec::kClientDisabled ||
+  return code == ec::kUnknownClient || code == ec::kClientDisabled || code == ec::kRevoked ||
          code == ec::kUnsupportedProtocol;
 }
 
@@ -255,11 +257,9 @@ void Client::Impl::OnMsg2(std::string_view frame) {
   switch (conn->handshake->OnFrame(frame, &frame3, &conn->transport)) {
     case Result::Ok:
       break;
-    case Result::ServerError: {
-      const std::string& code = conn->handshake->ErrorCode();
-      Fail(Err(code, conn->handshake->ErrorMessage(), IsFatal(code)));
+    case Result::ServerError:  // plaintext, so unauthenticated: never fatal
+      Fail(Err(conn->handshake->ErrorCode(), conn->handshake->ErrorMessage()));
       return;
-    }
     case Result::ServerKeyMismatch:
       Fail(Err(errors::kServerKeyMismatch, "server key mismatch", /*fatal=*/true));
       return;
@@ -309,7 +309,7 @@ void Client::Impl::OnPlainFrame(std::string_view frame) {
   auto parsed = sp::proto::ParseServerMessage(frame);
   if (auto* msg = std::get_if<sp::proto::ServerMessage>(&parsed)) {
     if (auto* error = std::get_if<sp::proto::Error>(msg)) {
-      OnServerError(*error);
+      OnServerError(*error, /*authenticated=*/false);
       return;
     }
   }
@@ -341,7 +341,7 @@ void Client::Impl::OnTransportFrame(std::string_view frame) {
 
 void Client::Impl::OnMessage(sp::proto::ServerMessage& message) {
   if (auto* error = std::get_if<sp::proto::Error>(&message)) {
-    OnServerError(*error);
+    OnServerError(*error, /*authenticated=*/true);
     return;
   }
   if (phase_ == Phase::AwaitingWelcome) {
@@ -404,7 +404,7 @@ void Client::Impl::OnServerEvent(sp::proto::ServerEvent& ev) {
   SendMessage(sp::proto::Serialize(ack), ev.event_id);
 }
 
-void Client::Impl::OnServerError(const sp::proto::Error& error) {
+void Client::Impl::OnServerError(const sp::proto::Error& error, bool authenticated) {
   if (!error.id.empty()) {
     OnSendError(error);
     return;
@@ -415,7 +415,7 @@ void Client::Impl::OnServerError(const sp::proto::Error& error) {
     return;
   }
   // Anything else ends the connection (the server closes after it).
-  Fail(Err(error.code, error.message, IsFatal(error.code)));
+  Fail(Err(error.code, error.message, authenticated && IsFatal(error.code)));
 }
 
 void Client::Impl::OnGoaway(const sp::proto::Goaway& goaway) {

@@ -118,7 +118,8 @@ class Client::Impl {
   void OnMessage(sp::proto::ServerMessage& message);
   void OnWelcome(const sp::proto::Welcome& welcome);
   void OnServerEvent(sp::proto::ServerEvent& event);
-  void OnServerError(const sp::proto::Error& error);
+  // `authenticated`: it arrived encrypted (only then may it be fatal).
+  void OnServerError(const sp::proto::Error& error, bool authenticated);
   void OnGoaway(const sp::proto::Goaway& goaway);
 
   uv_loop_t* loop_;

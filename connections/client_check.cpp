@@ -1,5 +1,7 @@
 #include "connections/client_check.h"
 
+#include <functional>
+
 #include "crypto/bytes.h"
 #include "shared/protocol.h"
 
@@ -18,6 +20,22 @@ ClientVerdict CheckClient(const services::ClientRecord& record, std::string_view
     return {false, true, proto::error_code::kUnknownClient, "client not provisioned with this key"};
   if (record.disabled)
     return {false, false, proto::error_code::kClientDisabled, "client is disabled"};
+  return {true, false, {}, {}};
+}
+
+uint64_t KeyTag(std::string_view pk_b64) {
+  return std::hash<std::string_view>{}(pk_b64);
+}
+
+ClientVerdict RecheckClient(const services::ClientRecord& record, uint64_t key_tag) {
+  using Status = services::ClientRecord::Status;
+  if (record.status == Status::Unavailable) return {true, false, {}, {}};
+  if (record.status != Status::Found)
+    return {false, false, proto::error_code::kRevoked, "the client was removed"};
+  if (KeyTag(record.pk) != key_tag)
+    return {false, false, proto::error_code::kRevoked, "the client's key was changed"};
+  if (record.disabled)
+    return {false, false, proto::error_code::kClientDisabled, "the client was disabled"};
   return {true, false, {}, {}};
 }
 

@@ -164,17 +164,17 @@ void Connection::LookUpClient(std::string client, std::string remote_pk) {
     ClientVerdict verdict = CheckClient(rec, remote_pk);
     if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
     if (verdict.accepted)
-      conn->Activate(client);
+      conn->Activate(client, KeyTag(remote_pk));
     else
       conn->Fail({verdict.code, std::string(verdict.message)});
   });
 }
 
-void Connection::Activate(std::string client) {
+void Connection::Activate(std::string client, uint64_t key_tag) {
   const Settings& settings = ctx_.settings;
   state_ = ConnState::Active;
   LeaveHandshake();
-  session_ = std::make_unique<Session>(std::move(client), *this);
+  session_ = std::make_unique<Session>(std::move(client), key_tag, *this);
   ctx_.events->OnAuthenticated(*this);  // names the session, replaces an older one
   SendMessage(proto::Serialize(session_->Welcome(settings)));
   if (log::Enabled(log::Level::Info))

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "connections/client_check.h"
 #include "connections/dispatch.h"
 #include "connections/peer_address.h"
 #include "shared/log.h"
@@ -60,6 +61,7 @@ void Hub::Start() {
   s.notifier.Start([this](const std::string& client) { OnNewEvents(client); },
                    [this] { ForEachDelivery([](Delivery& d) { d.OnNews(); }); });
   s.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
+  s.revocations.Watch([this](const std::string& client) { Recheck(client); });
   s.commands.OnUp([this, &s] {
     // Acks taken while Redis was away go first, or the re-claim resends them.
     s.events.Flush();
@@ -192,6 +194,20 @@ void Hub::OnNewEvents(const std::string& client) {
   if (conn != nullptr && conn->IsActive()) conn->GetSession()->delivery.OnNews();
 }
 
+// A client's record changed (disabled, new key, removed): a live session of
+// it here must end at once if the record no longer admits it.
+void Hub::Recheck(const std::string& client) {
+  Connection* conn = ctx_.table.FindClient(client);
+  if (conn == nullptr || !conn->IsActive()) return;
+  uint64_t id = conn->Id();
+  ctx_.services.registry.Lookup(client, [this, id](services::ClientRecord record) {
+    Connection* c = ctx_.table.Find(id);
+    if (c == nullptr || !c->IsActive()) return;
+    ClientVerdict verdict = RecheckClient(record, c->GetSession()->key_tag);
+    if (!verdict.accepted) c->Fail({verdict.code, std::string(verdict.message)});
+  });
+}
+
 // Walks a copy of the client ids: delivering may close a connection.
 void Hub::ForEachDelivery(const std::function<void(Delivery&)>& fn) {
   for (const std::string& client : ctx_.table.ClientIds()) {
@@ -254,6 +270,8 @@ void Hub::OnPollTimer(uv_timer_t* timer) {
   Hub* hub = HubOf(timer);
   if (hub->ctx_.services.notifier.NotificationsEnabled()) return;
   hub->ForEachDelivery([](Delivery& d) { d.OnNews(); });
+  // Without notifications, revocations are found by asking too.
+  for (const std::string& client : hub->ctx_.table.ClientIds()) hub->Recheck(client);
 }
 
 // ---- Shutdown ----------------------------------------------------------------

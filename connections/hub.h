@@ -59,6 +59,7 @@ class Hub final : public ConnectionEvents {
   void StartWaitingHandshakes();
   void KickIfOlder(const services::SessionAnnouncement& announcement);
   void OnNewEvents(const std::string& client);
+  void Recheck(const std::string& client);
   void ForEachDelivery(const std::function<void(Delivery&)>& fn);
   void Beat();
   void SendGoaways();

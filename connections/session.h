@@ -12,8 +12,8 @@
 namespace sp::connections {
 
 struct Session {
-  Session(std::string client, DeliveryOutlet& outlet)
-      : client(std::move(client)), delivery(outlet) {}
+  Session(std::string client, uint64_t key_tag, DeliveryOutlet& outlet)
+      : client(std::move(client)), key_tag(key_tag), delivery(outlet) {}
 
   // The first message of the session: what the client needs to know of it.
   proto::Welcome Welcome(const Settings& settings) const {
@@ -31,6 +31,7 @@ struct Session {
   std::string client;
   std::string session_id;
   int64_t started_ms = 0;  // wall clock, to order sessions across nodes
+  uint64_t key_tag;        // KeyTag of the static key the client proved
   Delivery delivery;
 };
 

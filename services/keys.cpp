@@ -5,7 +5,14 @@
 namespace sp::services {
 
 bool Keys::ParseEventsKey(std::string_view key, std::string* id) const {
-  constexpr std::string_view kSuffix = "}:events";
+  return ParseTagged(key, "}:events", id);
+}
+
+bool Keys::ParseClientKey(std::string_view key, std::string* id) const {
+  return ParseTagged(key, "}:client", id);
+}
+
+bool Keys::ParseTagged(std::string_view key, std::string_view kSuffix, std::string* id) const {
   if (key.size() <= prefix_.size() + 1 + kSuffix.size()) return false;
   if (key.substr(0, prefix_.size()) != prefix_ || key[prefix_.size()] != '{') return false;
   if (key.substr(key.size() - kSuffix.size()) != kSuffix) return false;

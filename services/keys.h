@@ -33,8 +33,13 @@ class Keys {
 
   // Extracts the client id from "<prefix>{ID}:events"; false for any other key.
   bool ParseEventsKey(std::string_view key, std::string* id) const;
+  // The same for "<prefix>{ID}:client".
+  bool ParseClientKey(std::string_view key, std::string* id) const;
+  // The pattern that matches every client record ("<prefix>{*}:client").
+  std::string ClientPattern() const { return prefix_ + "{*}:client"; }
 
  private:
+  bool ParseTagged(std::string_view key, std::string_view suffix, std::string* id) const;
   std::string Tagged(std::string_view id, std::string_view suffix) const {
     std::string key;
     key.reserve(prefix_.size() + id.size() + suffix.size() + 3);

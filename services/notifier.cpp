@@ -7,10 +7,15 @@ namespace sp::services {
 namespace {
 
 // Keeps whatever the operator configured and adds what we need: E (keyevent
-// channel) and t (stream commands), unless A (all classes) already covers t.
-std::string WithStreamEvents(std::string flags) {
-  if (flags.find('E') == std::string::npos) flags += 'E';
-  if (flags.find('t') == std::string::npos && flags.find('A') == std::string::npos) flags += 't';
+// channel) with t (stream commands) for new events, K (keyspace channel) with
+// h (hash commands) and g (DEL, RENAME, ...) for changed client records;
+// A (all classes) already covers t, h and g.
+std::string WithNeededEvents(std::string flags) {
+  bool all = flags.find('A') != std::string::npos;
+  for (char c : {'E', 'K', 't', 'h', 'g'}) {
+    bool covered = all && c != 'E' && c != 'K';
+    if (!covered && flags.find(c) == std::string::npos) flags += c;
+  }
   return flags;
 }
 
@@ -42,7 +47,7 @@ void Notifier::EnsureEnabled() {
       return;
     }
     std::string current(ReplyText(r->element[1]));
-    std::string wanted = WithStreamEvents(current);
+    std::string wanted = WithNeededEvents(current);
     if (wanted == current) {
       enabled_ = true;
       return;

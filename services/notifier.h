@@ -1,5 +1,6 @@
 // Tells the node when a client's events stream got a new entry, through
-// Redis keyspace notifications (keyevent class, XADD). Notifications are the
+// Redis keyspace notifications (keyevent class, XADD), and switches on the
+// notifications Revocations listens to as well. Notifications are the
 // fast path only: they can be lost, so callers also read on every connect and
 // after every reconnect. When the server may not enable notifications
 // (CONFIG refused), the notifier reports polling mode instead.

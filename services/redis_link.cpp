@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <string>
 
 #include "services/redis_uv_adapter.h"
 #include "shared/log.h"
@@ -316,34 +317,53 @@ void RedisLink::OnReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) 
 
 void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
                           std::function<void()> on_confirmed) {
-  subscriptions_.push_back(std::make_unique<Subscription>(
-      Subscription{std::move(channel), std::move(on_message), std::move(on_confirmed)}));
+  auto sub = std::make_unique<Subscription>();
+  sub->channel = std::move(channel);
+  sub->on_message = [fn = std::move(on_message)](std::string_view, std::string_view message) {
+    fn(message);
+  };
+  sub->on_confirmed = std::move(on_confirmed);
+  subscriptions_.push_back(std::move(sub));
+  if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
+}
+
+void RedisLink::PSubscribe(
+    std::string pattern,
+    std::function<void(std::string_view channel, std::string_view message)> on_message,
+    std::function<void()> on_confirmed) {
+  auto sub = std::make_unique<Subscription>();
+  sub->channel = std::move(pattern);
+  sub->pattern = true;
+  sub->on_message = std::move(on_message);
+  sub->on_confirmed = std::move(on_confirmed);
+  subscriptions_.push_back(std::move(sub));
   if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
 }
 
 void RedisLink::SendSubscribe(Subscription* sub) {
-  const char* argv[] = {"SUBSCRIBE", sub->channel.c_str()};
-  size_t lens[] = {9, sub->channel.size()};
+  const char* verb = sub->pattern ? "PSUBSCRIBE" : "SUBSCRIBE";
+  const char* argv[] = {verb, sub->channel.c_str()};
+  size_t lens[] = {std::char_traits<char>::length(verb), sub->channel.size()};
   redisAsyncCommandArgv(ac_, &RedisLink::OnSubscribeReply, sub, 2, argv, lens);
 }
 
 // Called for the subscribe confirmation and then for every message:
-// ["message", channel, payload].
+// ["message", channel, payload] or ["pmessage", pattern, channel, payload].
 void RedisLink::OnSubscribeReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
   auto* sub = static_cast<Subscription*>(privdata);
   auto* r = static_cast<redisReply*>(reply);
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
-  const redisReply* kind = r->element[0];
-  const redisReply* payload = r->element[2];
-  if (kind->type != REDIS_REPLY_STRING) return;
-  std::string_view what(kind->str, kind->len);
-  if (what == "subscribe") {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+  for (size_t i = 0; i < r->elements; ++i)
+    if (r->element[i]->type != REDIS_REPLY_STRING && r->element[i]->type != REDIS_REPLY_INTEGER)
+      return;
+  std::string_view what(r->element[0]->str, r->element[0]->len);
+  auto text = [r](size_t i) { return std::string_view(r->element[i]->str, r->element[i]->len); };
+  if (what == "subscribe" || what == "psubscribe") {
     if (sub->on_confirmed) sub->on_confirmed();
-    return;
-  }
-  if (what != "message") return;
-  if (payload->type == REDIS_REPLY_STRING) {
-    sub->on_message(std::string_view(payload->str, payload->len));
+  } else if (what == "message" && r->elements == 3) {
+    sub->on_message(text(1), text(2));
+  } else if (what == "pmessage" && r->elements == 4) {
+    sub->on_message(text(2), text(3));
   }
 }
 

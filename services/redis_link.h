@@ -62,6 +62,12 @@ class RedisLink {
   void Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
                  std::function<void()> on_confirmed = {});
 
+  // The same for a pattern (PSUBSCRIBE): `on_message` gets the channel too.
+  void PSubscribe(
+      std::string pattern,
+      std::function<void(std::string_view channel, std::string_view message)> on_message,
+      std::function<void()> on_confirmed = {});
+
   uint64_t CommandsSent() const { return commands_sent_; }
 
  private:
@@ -99,8 +105,9 @@ class RedisLink {
   std::function<void()> on_down_;
   std::function<void()> on_stopped_;
   struct Subscription {
-    std::string channel;
-    std::function<void(std::string_view)> on_message;
+    std::string channel;  // or pattern
+    bool pattern = false;
+    std::function<void(std::string_view channel, std::string_view message)> on_message;
     std::function<void()> on_confirmed;
   };
   void SendSubscribe(Subscription* sub);

@@ -14,6 +14,7 @@
 #include "services/presence.h"
 #include "services/redis_link.h"
 #include "services/registry.h"
+#include "services/revocations.h"
 #include "services/usage.h"
 
 namespace sp::services {
@@ -37,7 +38,8 @@ class Services {
         registry(commands, keys),
         usage(commands, keys, config.node),
         presence(commands, subscriber, keys, config.node, config.node_ttl_ms),
-        notifier(commands, subscriber, keys, config.redis.db) {}
+        notifier(commands, subscriber, keys, config.redis.db),
+        revocations(subscriber, keys, config.redis.db) {}
 
   Keys keys;
   RedisLink commands;
@@ -48,6 +50,7 @@ class Services {
   Usage usage;
   Presence presence;
   Notifier notifier;
+  Revocations revocations;
 };
 
 }  // namespace sp::services

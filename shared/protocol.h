@@ -20,6 +20,7 @@ constexpr std::string_view kHandshakeFailed = "handshake_failed";
 constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
 constexpr std::string_view kUnknownClient = "unknown_client";
 constexpr std::string_view kClientDisabled = "client_disabled";
+constexpr std::string_view kRevoked = "revoked";  // the client's key changed or it was removed
 constexpr std::string_view kUnknownEvent = "unknown_event";
 constexpr std::string_view kRateLimited = "rate_limited";
 constexpr std::string_view kUnavailable = "unavailable";  // Redis down: retry later

@@ -120,6 +120,26 @@ int Push(const State& s) {
   return 0;
 }
 
+// disable / enable: one script, so a client that is not provisioned is never
+// half-created. Live sessions of a disabled client end within about a second
+// on whichever node holds them (the nodes watch client records).
+int SetDisabled(const State& s, bool disabled) {
+  tools::RedisSync redis;
+  int rc = 0;
+  if (!Open(s, &redis, true, &rc)) return rc;
+  static const char* kScript =
+      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+      "redis.call('HSET', KEYS[1], 'disabled', ARGV[1]) return 1";
+  Reply r =
+      redis.Command({"EVAL", kScript, "1", sp::services::Keys(s.common.key_prefix).Client(s.id),
+                     disabled ? "1" : "0"});
+  if (tools::IsError(r.get())) return RedisFailure(redis, r.get());
+  if (r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+    return Fail("client '" + s.id + "' is not provisioned");
+  PrintLine(Dump(nlohmann::ordered_json{{"client", s.id}, {"disabled", disabled}}));
+  return 0;
+}
+
 int Dead(const State& s) {
   tools::RedisSync redis;
   int rc = 0;
@@ -198,6 +218,17 @@ void AddAdminCommands(CLI::App& app, Commands* out) {
   push->add_option("--field", s->fields, "Extra field NAME=VALUE (repeatable)");
   AddCommonFlags(push, &s->common, kRedisFlags);
   out->emplace_back(push, [s] { return Push(*s); });
+
+  for (bool disabled : {true, false}) {
+    s = std::make_shared<State>();
+    CLI::App* cmd =
+        app.add_subcommand(disabled ? "disable" : "enable",
+                           disabled ? "Refuse a client's connections and end its live session"
+                                    : "Accept a disabled client's connections again");
+    cmd->add_option("id", s->id, "Client id")->required();
+    AddCommonFlags(cmd, &s->common, kRedisFlags);
+    out->emplace_back(cmd, [s, disabled] { return SetDisabled(*s, disabled); });
+  }
 
   s = std::make_shared<State>();
   CLI::App* dead = app.add_subcommand("dead", "List a client's dead letters, one JSON line each");

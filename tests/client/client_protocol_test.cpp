@@ -236,6 +236,32 @@ TEST_CASE("client: a server with another key is refused for good") {
   CHECK(rec.connected == 0);
 }
 
+TEST_CASE("client: a plaintext refusal is never fatal: it may have been injected on the path") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  int refusals = 0;
+  const char* codes[] = {"unknown_client", "client_disabled", "unsupported_protocol"};
+  server.instead_of_message2 = [&](FakeServer& s) {
+    s.SendPlain({{"type", "error"}, {"ts", 1}, {"code", codes[refusals]}, {"message", "go away"}});
+    s.Drop();
+    if (++refusals == 3) s.instead_of_message2 = nullptr;  // then the real server answers
+  };
+  sealpost::ClientOptions o = Options(server);
+  o.backoff_min_ms = 10;
+  o.backoff_max_ms = 50;
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
+  REQUIRE(rec.errors.size() >= 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(rec.errors[i].code == codes[i]);
+    CHECK_FALSE(rec.errors[i].fatal);
+  }
+}
+
 TEST_CASE("client: unknown_client stops reconnecting; unavailable is retried") {
   TestLoop t;
   FakeServer server(&t.loop);

@@ -42,6 +42,9 @@ class FakeServer {
 
   // After handshake message 3 (default: send welcome at once).
   std::function<void(FakeServer&)> on_authenticated = [](FakeServer& s) { s.Welcome(); };
+  // When set, called instead of answering handshake message 1 (an on-path
+  // attacker's injected plaintext, for instance).
+  std::function<void(FakeServer&)> instead_of_message2;
   // Each decrypted client message.
   std::function<void(FakeServer&, const nlohmann::json&)> on_message;
 
@@ -156,6 +159,10 @@ class FakeServer {
     sp::crypto::Bytes msg;
     sp::crypto::Bytes payload;
     REQUIRE(sp::crypto::Base64Decode(hs["msg"].get<std::string>(), &msg));
+    if (step_ == 0 && instead_of_message2) {
+      instead_of_message2(*this);
+      return;
+    }
     if (step_ == 0) {
       REQUIRE(sp::crypto::StartHandshake(hs["protocol"].get<std::string>(), false, key_,
                                          &handshake_) == sp::crypto::noise::Status::Ok);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/support/cluster.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sp::testkit;
@@ -128,4 +129,38 @@ TEST_CASE("listen with a known-servers file trusts the first key and refuses a c
                  &out, &err, 20s);
   CHECK(code == 1);
   CHECK(err.find("server key mismatch") != std::string::npos);
+}
+
+TEST_CASE("sealpost disable ends a live session within a second; enable lets it back in") {
+  CliEnv env;
+  std::string pk;
+  std::string key = env.dir.File("d.key");
+  REQUIRE(Run({BinDir() + "/sealpost", "keygen", "--out", key}, &pk) == 0);
+  REQUIRE(Run(env.Cmd({"provision", "505", "--pk", Trim(pk)})) == 0);
+  Process listener(
+      env.Live({"listen", "--id", "505", "--key", key, "--timeout", "30"}, env.server.PublicKey()),
+      env.dir.File("listener"));
+  REQUIRE(env.server.Proc().WaitForOutput("session.started", 10s));
+  std::string out;
+  REQUIRE(Run(env.Cmd({"disable", "505"}), &out) == 0);
+  CHECK(out.find("\"disabled\":true") != std::string::npos);
+  auto start = std::chrono::steady_clock::now();
+  int code = listener.Wait(5s);
+  CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+  CHECK(code == 1);  // a fatal, authenticated refusal: the listener stops
+  CHECK(listener.Stderr().find("client disabled") != std::string::npos);
+  REQUIRE(Run(env.Cmd({"enable", "505"}), &out) == 0);
+  CHECK(out.find("\"disabled\":false") != std::string::npos);
+  Process again(env.Live({"listen", "--id", "505", "--key", key, "--exit-after", "1"},
+                         env.server.PublicKey()),
+                env.dir.File("again"));
+  REQUIRE(Eventually([&] { return env.redis.Integer({"EXISTS", "sp:{505}:presence"}) == 1; }));
+  env.redis.Xadd("505", "t", "back");
+  CHECK(again.Wait(10s) == 0);
+  CHECK(again.Stdout().find("back") != std::string::npos);
+  // An id that was never provisioned is not created by disable.
+  std::string err;
+  CHECK(Run(env.Cmd({"disable", "nobody"}), &out, &err) == 1);
+  CHECK(err.find("not provisioned") != std::string::npos);
+  CHECK(env.redis.Integer({"EXISTS", "sp:{nobody}:client"}) == 0);
 }

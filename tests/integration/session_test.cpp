@@ -82,6 +82,66 @@ TEST_CASE("a client-event lands in sp:inbound and is acked only after Redis has 
   CHECK(fields.find("data 21.5C") != std::string::npos);
 }
 
+TEST_CASE("nothing is written under a client's name before the registry accepted it") {
+  Env env({"--usage-flush-ms", "100"});
+  auto key = sp::crypto::GenerateKeyPair();
+  auto victim_key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("victim", victim_key);
+  WireClient stranger;  // an id nobody provisioned
+  REQUIRE(stranger.Connect(env.server.Port()));
+  CHECK(stranger.Handshake(env.server.PublicKey(), key, "nobody-42") == "unknown_client");
+  WireClient impostor;  // a real id, the wrong key
+  REQUIRE(impostor.Connect(env.server.Port()));
+  CHECK(impostor.Handshake(env.server.PublicKey(), key, "victim") == "unknown_client");
+  // A real session's counters reach Redis: usage flushes are running...
+  env.redis.Provision("real", key);
+  auto real = env.Connect("real", key);
+  REQUIRE(env.Eventually([&] { return env.redis.Integer({"EXISTS", "sp:{real}:usage"}) == 1; }));
+  // ...and the refused ones left nothing at all.
+  CHECK(env.redis.Integer({"EXISTS", "sp:{nobody-42}:usage"}) == 0);
+  CHECK(env.redis.Integer({"EXISTS", "sp:{victim}:usage"}) == 0);
+  auto keys = env.redis.Command({"KEYS", "sp:{nobody-42}*"});
+  CHECK(keys->elements == 0);
+}
+
+TEST_CASE("a live session ends within a second when its client is disabled, rekeyed or removed") {
+  Env env;
+  struct Change {
+    const char* name;
+    std::vector<std::string> command;  // {CLIENT} stands for the record's key
+    const char* code;
+  };
+  auto other = sp::crypto::GenerateKeyPair();
+  std::vector<Change> changes = {
+      {"disabled", {"HSET", "{CLIENT}", "disabled", "1"}, "client_disabled"},
+      {"rekeyed", {"HSET", "{CLIENT}", "pk", sp::crypto::PublicKeyBase64(other)}, "revoked"},
+      {"removed", {"DEL", "{CLIENT}"}, "revoked"},
+  };
+  for (const Change& change : changes) {
+    CAPTURE(change.name);
+    auto key = sp::crypto::GenerateKeyPair();
+    std::string id = std::string("dev-") + change.name;
+    env.redis.Provision(id, key);
+    auto c = env.Connect(id, key);
+    auto bystander_key = sp::crypto::GenerateKeyPair();
+    env.redis.Provision(id + "-other", bystander_key);
+    auto bystander = env.Connect(id + "-other", bystander_key);
+    std::vector<std::string> command = change.command;
+    command[1] = "sp:{" + id + "}:client";
+    env.redis.Command(command);
+    auto start = std::chrono::steady_clock::now();
+    auto error = c->ReceiveType("error", 3s);
+    REQUIRE(error);
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+    CHECK((*error)["code"] == change.code);
+    CHECK(c->WaitClosed(3s));
+    // Another client's session is untouched, and a record that still admits
+    // its client (an unrelated field written) does not end a session.
+    env.redis.Command({"HSET", "sp:{" + id + "-other}:client", "note", "x"});
+    CHECK_FALSE(bystander->WaitClosed(500ms));
+  }
+}
+
 TEST_CASE("a client cannot speak for another: server field names in a client-event are refused") {
   Env env;
   auto key = sp::crypto::GenerateKeyPair();
