@@ -15,14 +15,6 @@ constexpr std::string_view kAckScript =
     "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) "
     "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))";
 
-// The dead-letter XADD and the removal from the events stream are one unit:
-// an event is always in exactly one of the two streams.
-// ARGV: group, event id, field/value pairs...
-constexpr std::string_view kDeadLetterScript =
-    "redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) "
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) "
-    "return redis.call('XDEL', KEYS[1], ARGV[2])";
-
 bool IsTransientError(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
   std::string_view text = ReplyText(r);
@@ -170,6 +162,11 @@ void EventStore::SendRedeliveries(
   }
 }
 
+// The dead-letter XADD and the removal from the events stream are one unit
+// (MULTI/EXEC): an event is always in exactly one of the two streams. Not a
+// script: unpack() of an event with thousands of fields overflows Lua's stack,
+// and the event would stay pending forever. The commands leave back to back
+// on this one link, so nothing else can land inside the transaction.
 void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
                             std::string_view reason, uint32_t attempts, DoneCallback cb) {
   std::string attempts_text = std::to_string(attempts);
@@ -177,17 +174,23 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
   // Argv holds views: every string it names must outlive the Command() call.
   std::string events_key = keys_.Events(client);
   std::string dead_key = keys_.Dead(client);
-  RedisLink::Argv argv = {"EVAL", kDeadLetterScript, "2",           events_key, dead_key,
-                          kGroup, entry.id,          "eventId",     entry.id,   "reason",
-                          reason, "attempts",        attempts_text, "deadAt",   ts};
+  RedisLink::Argv xadd = {"XADD", dead_key,   "*",           "eventId", entry.id, "reason",
+                          reason, "attempts", attempts_text, "deadAt",  ts};
   for (const auto& [field, value] : entry.fields) {
-    argv.push_back(field);
-    argv.push_back(value);
+    xadd.push_back(field);
+    xadd.push_back(value);
   }
-  bool sent = link_.Command(argv, [cb](const redisReply* r) {
-    LogIfError(r, "redis.dead_letter_failed");
-    cb(!IsError(r));
-  });
+  bool sent = link_.Command({"MULTI"}) && link_.Command(xadd) &&
+              link_.Command({"XACK", events_key, kGroup, entry.id}) &&
+              link_.Command({"XDEL", events_key, entry.id}) &&
+              link_.Command({"EXEC"}, [cb](const redisReply* r) {
+                bool ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
+                for (size_t i = 0; ok && i < r->elements; ++i) ok = !IsError(r->element[i]);
+                if (!ok) LogIfError(r, "redis.dead_letter_failed");
+                cb(ok);
+              });
+  // A link lost halfway leaves an unfinished MULTI: Redis discards it with
+  // the connection, and the entry stays pending for a later try.
   if (!sent) cb(false);
 }
 

@@ -295,3 +295,31 @@ TEST_CASE("a claim reports pending entries deleted from the stream meanwhile") {
   CHECK(claimed.entries[1].id == ids[2]);
   CHECK(claimed.deleted == std::vector<std::string>{ids[1]});
 }
+
+TEST_CASE("a dead letter moves the event in one transaction, even with thousands of fields") {
+  StoreEnv env;
+  for (size_t fields : {size_t{2}, size_t{5000}}) {
+    CAPTURE(fields);
+    std::string client = "dl-" + std::to_string(fields);
+    env.Add(client, 1);  // creates the stream; the group comes with the first read
+    std::vector<StreamEntry> read = env.ReadNew(client, 10);
+    REQUIRE(read.size() == 1);
+    StreamEntry entry = read[0];
+    for (size_t i = entry.fields.size(); i < fields; ++i)
+      entry.fields.emplace_back("f" + std::to_string(i), "v");
+    bool done = false;
+    bool ok = false;
+    env.store.DeadLetter(client, entry, "max_attempts", 5, [&](bool success) {
+      done = true;
+      ok = success;
+    });
+    REQUIRE(env.RunUntil([&] { return done; }));
+    CHECK(ok);
+    CHECK(env.Len(client) == 0);
+    CHECK(env.Pending(client) == 0);
+    auto dead = env.redis.Command({"XRANGE", env.keys.Dead(client), "-", "+"});
+    REQUIRE(dead->elements == 1);
+    // eventId, reason, attempts, deadAt, then every field of the event.
+    CHECK(dead->element[0]->element[1]->elements == 2 * (4 + std::max<size_t>(fields, 2)));
+  }
+}
