@@ -405,6 +405,10 @@ void Client::Impl::OnServerEvent(sp::proto::ServerEvent& ev) {
 }
 
 void Client::Impl::OnServerError(const sp::proto::Error& error, bool authenticated) {
+  if (!authenticated) {  // anyone on the path could have written it: it ends this try only
+    Fail(Err(error.code, error.message));
+    return;
+  }
   if (!error.id.empty()) {
     OnSendError(error);
     return;
@@ -415,7 +419,7 @@ void Client::Impl::OnServerError(const sp::proto::Error& error, bool authenticat
     return;
   }
   // Anything else ends the connection (the server closes after it).
-  Fail(Err(error.code, error.message, authenticated && IsFatal(error.code)));
+  Fail(Err(error.code, error.message, IsFatal(error.code)));
 }
 
 void Client::Impl::OnGoaway(const sp::proto::Goaway& goaway) {

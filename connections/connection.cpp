@@ -11,7 +11,10 @@
 namespace sp::connections {
 
 Connection::Connection(LoopContext& ctx, uint64_t id)
-    : ctx_(ctx), id_(id), liveness_(ctx.NowMs()), decoder_(ctx.settings.bounds.max_frame_bytes) {
+    : ctx_(ctx),
+      id_(id),
+      liveness_(ctx.NowMs()),
+      decoder_(HandshakeFrameBytes(ctx.settings.bounds)) {
   tcp_.data = this;
   wheel_.owner = this;
 }
@@ -164,17 +167,20 @@ void Connection::LookUpClient(std::string client, std::string remote_pk) {
     ClientVerdict verdict = CheckClient(rec, remote_pk);
     if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
     if (verdict.accepted)
-      conn->Activate(client, KeyTag(remote_pk));
+      conn->Activate(client, KeyTag(remote_pk), rec.quota);
     else
       conn->Fail({verdict.code, std::string(verdict.message)});
   });
 }
 
-void Connection::Activate(std::string client, uint64_t key_tag) {
+void Connection::Activate(std::string client, uint64_t key_tag,
+                          const services::QuotaOverrides& quota) {
   const Settings& settings = ctx_.settings;
   state_ = ConnState::Active;
   LeaveHandshake();
   session_ = std::make_unique<Session>(std::move(client), key_tag, *this);
+  session_->SetQuota(settings.bounds, quota, ctx_.NowMs());
+  decoder_.RaiseMaxFrameBytes(settings.bounds.max_frame_bytes);
   ctx_.events->OnAuthenticated(*this);  // names the session, replaces an older one
   SendMessage(proto::Serialize(session_->Welcome(settings)));
   if (log::Enabled(log::Level::Info))
@@ -278,7 +284,9 @@ void Connection::Fail(const CloseReason& reason) {
                              {"client", Client()},
                              {"code", reason.code},
                              {"reason", reason.message}});
-  std::string json = proto::Serialize(proto::MakeError(reason.code, reason.message));
+  bool retry = reason.code == proto::error_code::kServerBusy ||
+               reason.code == proto::error_code::kUnavailable;
+  std::string json = proto::Serialize(proto::MakeError(reason.code, reason.message, retry));
   if (has_transport_)
     SendMessage(json);
   else

@@ -11,6 +11,7 @@ void Dispatch(LoopContext& ctx, Connection& conn, std::string_view json) {
   proto::ParseLimits limits;
   limits.max_event_fields = ctx.settings.bounds.max_event_fields;
   limits.max_id_bytes = ctx.settings.bounds.max_id_bytes;
+  limits.max_value_bytes = ctx.settings.bounds.max_event_value_bytes;
   auto parsed = proto::ParseClientMessage(json, limits);
   if (auto* error = std::get_if<proto::ParseError>(&parsed)) {
     conn.Fail({proto::error_code::kBadMessage, error->ToString()});

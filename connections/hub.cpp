@@ -61,7 +61,10 @@ void Hub::Start() {
   s.notifier.Start([this](const std::string& client) { OnNewEvents(client); },
                    [this] { ForEachDelivery([](Delivery& d) { d.OnNews(); }); });
   s.presence.Listen([this](const services::SessionAnnouncement& a) { KickIfOlder(a); });
-  s.revocations.Watch([this](const std::string& client) { Recheck(client); });
+  s.revocations.Watch([this](const std::string& client) { Recheck(client); },
+                      [this] {
+                        for (const std::string& client : ctx_.table.ClientIds()) Recheck(client);
+                      });
   s.commands.OnUp([this, &s] {
     // Acks taken while Redis was away go first, or the re-claim resends them.
     s.events.Flush();
@@ -204,7 +207,11 @@ void Hub::Recheck(const std::string& client) {
     Connection* c = ctx_.table.Find(id);
     if (c == nullptr || !c->IsActive()) return;
     ClientVerdict verdict = RecheckClient(record, c->GetSession()->key_tag);
-    if (!verdict.accepted) c->Fail({verdict.code, std::string(verdict.message)});
+    if (!verdict.accepted) {
+      c->Fail({verdict.code, std::string(verdict.message)});
+    } else if (record.status == services::ClientRecord::Status::Found) {
+      c->GetSession()->SetQuota(settings_.bounds, record.quota, ctx_.NowMs());  // may have changed
+    }
   });
 }
 

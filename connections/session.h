@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "connections/delivery.h"
+#include "connections/inbound_quota.h"
 #include "connections/settings.h"
 #include "shared/messages.h"
 
@@ -28,10 +31,25 @@ struct Session {
     return welcome;
   }
 
+  // The inbound quota: built at start when the client's record overrides the
+  // defaults (or when the record changes), else at the first client-event, so
+  // a session that only listens carries one null pointer.
+  InboundQuota& Quota(const Bounds& defaults, uint64_t now_ms) {
+    if (!quota)
+      quota = std::make_unique<InboundQuota>(defaults, services::QuotaOverrides{}, now_ms);
+    return *quota;
+  }
+  void SetQuota(const Bounds& defaults, const services::QuotaOverrides& overrides,
+                uint64_t now_ms) {
+    if (overrides.Any() || quota)
+      quota = std::make_unique<InboundQuota>(defaults, overrides, now_ms);
+  }
+
   std::string client;
   std::string session_id;
   int64_t started_ms = 0;  // wall clock, to order sessions across nodes
   uint64_t key_tag;        // KeyTag of the static key the client proved
+  std::unique_ptr<InboundQuota> quota;
   Delivery delivery;
 };
 

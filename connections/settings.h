@@ -4,6 +4,7 @@
 // each one with its flag and default.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,11 +22,17 @@ struct Bounds {
   size_t max_handshake_payload_bytes = 1024;  // message 3's payload ({"client":ID})
   size_t max_event_fields = 32;               // fields in one client-event
   size_t max_id_bytes = 128;                  // a client-event's "id"
+  size_t max_event_value_bytes = 32768;       // one value in a client-event
   uint32_t inflight_window = 64;              // unacked events per client
   uint32_t max_attempts = 5;                  // deliveries, then dead-letter
   uint32_t client_rate_per_s = 1000;          // client messages per second (burst 2x)
-  uint32_t connect_rate_per_ip = 1000;        // new connections per second per IP or /64 (burst 2x)
-  uint32_t max_connections_per_ip = 1024;     // open at once per IP or /64 (0: no cap)
+  // Inbound quota per client (sp:{ID}:client may override each; 0: none).
+  uint32_t inbound_events_per_s = 1000;    // client-events per second (burst 2x)
+  uint32_t inbound_bytes_per_s = 1 << 20;  // their field bytes per second (burst 2x)
+  uint64_t inbound_events_per_day = 0;     // per UTC day, counted in Redis
+  uint64_t inbound_bytes_per_day = 0;
+  uint32_t connect_rate_per_ip = 1000;     // new connections per second per IP or /64 (burst 2x)
+  uint32_t max_connections_per_ip = 1024;  // open at once per IP or /64 (0: no cap)
   uint32_t max_waiting_handshakes_per_ip = 128;  // message 1 waiting for a slot, per IP or /64
 };
 
@@ -56,5 +63,13 @@ struct Settings {
   Timings timings;
   Identity identity;
 };
+
+// Before a peer is authenticated its frames are handshake messages of a few
+// hundred bytes: buffering up to max_frame_bytes for each of thousands of
+// unauthenticated sockets would let anyone hold gigabytes. Message 3 is the
+// largest: base64 of its payload plus keys and tags, in a small JSON object.
+inline size_t HandshakeFrameBytes(const Bounds& b) {
+  return std::min(b.max_frame_bytes, 2 * b.max_handshake_payload_bytes + 1024);
+}
 
 }  // namespace sp::connections

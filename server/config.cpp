@@ -105,7 +105,7 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
   opt("--key-prefix", sc.key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
   opt("--inbound-max-len", sc.inbound_max_len, "SEALPOST_INBOUND_MAX_LEN",
-      "Trim sp:inbound to about this many entries (0: never)");
+      "Trim sp:inbound to about this many entries (0: never; raise it if workers fall behind)");
   opt("--node-ttl-ms", sc.node_ttl_ms, "SEALPOST_NODE_TTL_MS",
       "Node registry entry expires this long after the last beat");
   // Bounds.
@@ -134,6 +134,16 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "Messages per second per client (burst 2x; 0: unlimited)");
   opt("--max-event-fields", b.max_event_fields, "SEALPOST_MAX_EVENT_FIELDS",
       "Fields in one client-event");
+  opt("--max-event-value-bytes", b.max_event_value_bytes, "SEALPOST_MAX_EVENT_VALUE_BYTES",
+      "Longest value in a client-event");
+  opt("--inbound-events-per-s", b.inbound_events_per_s, "SEALPOST_INBOUND_EVENTS_PER_S",
+      "Client-events per second per client (burst 2x; 0: none; quota_events_per_s overrides)");
+  opt("--inbound-bytes-per-s", b.inbound_bytes_per_s, "SEALPOST_INBOUND_BYTES_PER_S",
+      "Client-event bytes per second per client (burst 2x; 0: none; quota_bytes_per_s overrides)");
+  opt("--inbound-events-per-day", b.inbound_events_per_day, "SEALPOST_INBOUND_EVENTS_PER_DAY",
+      "Client-events per UTC day per client (0: none; quota_events_per_day overrides)");
+  opt("--inbound-bytes-per-day", b.inbound_bytes_per_day, "SEALPOST_INBOUND_BYTES_PER_DAY",
+      "Client-event bytes per UTC day per client (0: none; quota_bytes_per_day overrides)");
   opt("--max-id-bytes", b.max_id_bytes, "SEALPOST_MAX_ID_BYTES", "Longest id of a client-event");
   // Timings.
   opt("--handshake-timeout-ms", t.handshake_ms, "SEALPOST_HANDSHAKE_TIMEOUT_MS",

@@ -174,12 +174,16 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
   // Argv holds views: every string it names must outlive the Command() call.
   std::string events_key = keys_.Events(client);
   std::string dead_key = keys_.Dead(client);
-  RedisLink::Argv xadd = {"XADD", dead_key,   "*",           "eventId", entry.id, "reason",
-                          reason, "attempts", attempts_text, "deadAt",  ts};
+  // The event's fields first, the server's last: readers that keep the last
+  // of repeated names see the server's eventId/reason/attempts/deadAt even
+  // when a producer used those names.
+  RedisLink::Argv xadd = {"XADD", dead_key, "*"};
   for (const auto& [field, value] : entry.fields) {
     xadd.push_back(field);
     xadd.push_back(value);
   }
+  xadd.insert(xadd.end(),
+              {"eventId", entry.id, "reason", reason, "attempts", attempts_text, "deadAt", ts});
   bool sent = link_.Command({"MULTI"}) && link_.Command(xadd) &&
               link_.Command({"XACK", events_key, kGroup, entry.id}) &&
               link_.Command({"XDEL", events_key, entry.id}) &&

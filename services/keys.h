@@ -4,6 +4,7 @@
 // break a key apart.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ class Keys {
   std::string Client(std::string_view id) const { return Tagged(id, "client"); }
   std::string Usage(std::string_view id) const { return Tagged(id, "usage"); }
   std::string Presence(std::string_view id) const { return Tagged(id, "presence"); }
+  // A client's inbound counters for one UTC day (days since the epoch).
+  std::string InboundDay(std::string_view id, int64_t day) const {
+    return Tagged(id, "inbound:" + std::to_string(day));
+  }
   std::string Inbound() const { return prefix_ + "inbound"; }
   std::string Nodes() const { return prefix_ + "nodes"; }
   std::string Node(std::string_view node) const { return prefix_ + "node:" + std::string(node); }

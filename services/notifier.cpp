@@ -8,11 +8,11 @@ namespace {
 
 // Keeps whatever the operator configured and adds what we need: E (keyevent
 // channel) with t (stream commands) for new events, K (keyspace channel) with
-// h (hash commands) and g (DEL, RENAME, ...) for changed client records;
-// A (all classes) already covers t, h and g.
+// h (hash commands), g (DEL, RENAME, ...), x (expired) and e (evicted) for
+// changed client records; A (all classes) already covers t, h, g, x and e.
 std::string WithNeededEvents(std::string flags) {
   bool all = flags.find('A') != std::string::npos;
-  for (char c : {'E', 'K', 't', 'h', 'g'}) {
+  for (char c : {'E', 'K', 't', 'h', 'g', 'x', 'e'}) {
     bool covered = all && c != 'E' && c != 'K';
     if (!covered && flags.find(c) == std::string::npos) flags += c;
   }

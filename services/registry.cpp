@@ -2,27 +2,45 @@
 
 #include "services/redis_reply.h"
 
+#include <string>
+
 namespace sp::services {
 
+namespace {
+
+// A quota field: a non-negative integer, or -1 (absent or not a number: the
+// server's default applies).
+int64_t QuotaField(const redisReply* r) {
+  std::string_view text = ReplyText(r);
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != text.npos)
+    return -1;
+  return std::stoll(std::string(text));
+}
+
+}  // namespace
+
 void Registry::Lookup(const std::string& client, Callback cb) {
-  bool sent =
-      link_.Command({"HMGET", keys_.Client(client), "pk", "disabled"}, [cb](const redisReply* r) {
-        ClientRecord rec;
-        if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-          cb(rec);  // Unavailable
-          return;
-        }
-        if (r->element[0]->type != REDIS_REPLY_STRING) {
-          rec.status = ClientRecord::Status::NotFound;
-          cb(rec);
-          return;
-        }
-        rec.status = ClientRecord::Status::Found;
-        rec.pk = std::string(ReplyText(r->element[0]));
-        std::string_view d = ReplyText(r->element[1]);
-        rec.disabled = !d.empty() && d != "0" && d != "false";
-        cb(std::move(rec));
-      });
+  bool sent = link_.Command({"HMGET", keys_.Client(client), "pk", "disabled", "quota_events_per_s",
+                             "quota_bytes_per_s", "quota_events_per_day", "quota_bytes_per_day"},
+                            [cb](const redisReply* r) {
+                              ClientRecord rec;
+                              if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
+                                cb(rec);  // Unavailable
+                                return;
+                              }
+                              if (r->element[0]->type != REDIS_REPLY_STRING) {
+                                rec.status = ClientRecord::Status::NotFound;
+                                cb(rec);
+                                return;
+                              }
+                              rec.status = ClientRecord::Status::Found;
+                              rec.pk = std::string(ReplyText(r->element[0]));
+                              std::string_view d = ReplyText(r->element[1]);
+                              rec.disabled = !d.empty() && d != "0" && d != "false";
+                              rec.quota = {QuotaField(r->element[2]), QuotaField(r->element[3]),
+                                           QuotaField(r->element[4]), QuotaField(r->element[5])};
+                              cb(std::move(rec));
+                            });
   if (!sent) cb(ClientRecord{});
 }
 

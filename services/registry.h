@@ -2,6 +2,7 @@
 // operators (`sealpost provision`), read at every handshake.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -10,11 +11,25 @@
 
 namespace sp::services {
 
+// A client's own inbound quota (fields quota_events_per_s, quota_bytes_per_s,
+// quota_events_per_day, quota_bytes_per_day of sp:{ID}:client); -1 where the
+// record leaves the server's default, 0 for "no limit".
+struct QuotaOverrides {
+  int64_t events_per_s = -1;
+  int64_t bytes_per_s = -1;
+  int64_t events_per_day = -1;
+  int64_t bytes_per_day = -1;
+  bool Any() const {
+    return events_per_s >= 0 || bytes_per_s >= 0 || events_per_day >= 0 || bytes_per_day >= 0;
+  }
+};
+
 struct ClientRecord {
   enum class Status : uint8_t { Found, NotFound, Unavailable };
   Status status = Status::Unavailable;
   std::string pk;  // base64 public key
   bool disabled = false;
+  QuotaOverrides quota;
 };
 
 class Registry {

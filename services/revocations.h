@@ -22,8 +22,11 @@ class Revocations {
   Revocations(RedisLink& subscriber, const Keys& keys, int db)
       : subscriber_(subscriber), keys_(keys), db_(db) {}
 
-  // `on_changed` runs for every write to, or removal of, a client record.
-  void Watch(ChangedHandler on_changed);
+  // `on_changed` runs for every write to, removal, expiry or eviction of a
+  // client record. `on_resubscribed` runs whenever the subscription is
+  // confirmed (again): changes made while it was away were not announced, so
+  // every session must be checked then.
+  void Watch(ChangedHandler on_changed, std::function<void()> on_resubscribed);
 
  private:
   RedisLink& subscriber_;

@@ -23,7 +23,7 @@ struct ServicesConfig {
   RedisEndpoint redis;
   std::string key_prefix = "sp:";
   std::string node;
-  size_t inbound_max_len = 0;
+  size_t inbound_max_len = 1000000;  // approximate trim of sp:inbound (0: never)
   uint64_t node_ttl_ms = 15000;
 };
 

@@ -31,6 +31,11 @@ class FrameDecoder {
   // Bytes buffered from earlier chunks (an idle decoder holds none).
   size_t Buffered() const { return tail_ ? tail_->size() : 0; }
   size_t MaxFrameBytes() const { return max_frame_bytes_; }
+  // Raises the limit (e.g. once a peer is authenticated); a lower value is
+  // ignored, so what is already buffered stays within the limit.
+  void RaiseMaxFrameBytes(size_t max_frame_bytes) {
+    if (max_frame_bytes > max_frame_bytes_) max_frame_bytes_ = max_frame_bytes;
+  }
 
  private:
   FrameStatus NextWithTail(std::string_view* frame);

@@ -29,8 +29,9 @@ struct Handshake {
 
 // ---- Client -> server (inside Noise transport messages) ---------------------
 // kCountsTowardRate: whether the server counts the message against the
-// client's message rate. Acks and pongs answer what the server sent (bounded
-// by the window and the heartbeat); what the client initiates is counted.
+// client's message rate. Acks of events in flight answer what the server sent
+// (bounded by the window); everything else is counted, pongs too: the server
+// does not match them to its pings, so they could come at any rate.
 
 // {"type":"ack","ts":..,"eventId":"1700000000000-0"}
 struct ClientAck {
@@ -56,7 +57,7 @@ struct Ping {
   bool operator==(const Ping&) const = default;
 };
 struct Pong {
-  static constexpr bool kCountsTowardRate = false;
+  static constexpr bool kCountsTowardRate = true;
   int64_t ts = 0;
   int64_t echo = 0;  // ts of the ping this answers (0 if absent)
   bool operator==(const Pong&) const = default;
@@ -131,6 +132,7 @@ bool IsServerField(std::string_view name);
 struct ParseLimits {
   size_t max_event_fields = 32;
   size_t max_id_bytes = 128;
+  size_t max_value_bytes = 32768;  // one value of a client-event's "event"
 };
 
 Parsed<Handshake> ParseHandshake(std::string_view json);

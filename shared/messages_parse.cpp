@@ -188,6 +188,8 @@ bool Reader::EventField(std::string_view name, Json* value, EventFields* out, bo
   auto* s = value->get_ptr<Json::string_t*>();
   if (s == nullptr) return Fail("event." + Truncate(name), "not a string");
   if (limits_ != nullptr && name.empty()) return Fail("event", "empty field name");
+  if (limits_ != nullptr && s->size() > limits_->max_value_bytes)
+    return Fail("event." + Truncate(name), "too long");
   if (limits_ != nullptr && IsServerField(name))
     return Fail("event." + Truncate(name), "reserved for the server");
   if (name == "type") {

@@ -23,6 +23,7 @@ constexpr std::string_view kClientDisabled = "client_disabled";
 constexpr std::string_view kRevoked = "revoked";  // the client's key changed or it was removed
 constexpr std::string_view kUnknownEvent = "unknown_event";
 constexpr std::string_view kRateLimited = "rate_limited";
+constexpr std::string_view kQuota = "quota";  // a client-event over the client's inbound quota
 constexpr std::string_view kUnavailable = "unavailable";  // Redis down: retry later
 constexpr std::string_view kTimeout = "timeout";
 constexpr std::string_view kReplaced = "replaced";  // a newer session for this client

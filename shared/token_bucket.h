@@ -16,12 +16,13 @@ class TokenBucket {
     milli_ = Capacity(rate);
     at_ms_ = now_ms;
   }
-  // Takes one token; false when none is left. A rate of 0 means unlimited.
-  [[nodiscard]] bool Take(uint32_t rate, uint64_t now_ms) {
+  // Takes `n` tokens (one by default); false, taking none, when fewer are
+  // left. A rate of 0 means unlimited.
+  [[nodiscard]] bool Take(uint32_t rate, uint64_t now_ms, uint64_t n = 1) {
     if (rate == 0) return true;
     Refill(rate, now_ms);
-    if (milli_ < 1000) return false;
-    milli_ -= 1000;
+    if (milli_ < n * 1000) return false;
+    milli_ -= n * 1000;
     return true;
   }
   // True when the bucket would be full at `now_ms`: it then carries no

@@ -131,6 +131,7 @@ TEST_CASE("a waiting handshake has a deadline; the line is capped per source") {
     return clients[3]->Closed();
   }));
   CHECK(clients[3]->RawReceived().find("server_busy") != std::string::npos);
+  CHECK(clients[3]->RawReceived().find("\"retry\":true") != std::string::npos);
   // Every other one ends by a deadline: the holder's handshake, then each
   // waiting one's (in line, or in the handshake it finally got).
   for (int i = 0; i < 3; ++i) CHECK(clients[i]->WaitClosed(3s));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -140,6 +141,55 @@ TEST_CASE("a live session ends within a second when its client is disabled, reke
     env.redis.Command({"HSET", "sp:{" + id + "-other}:client", "note", "x"});
     CHECK_FALSE(bystander->WaitClosed(500ms));
   }
+}
+
+TEST_CASE(
+    "inbound quota: over the per-second and per-day quota of its record, a client-event "
+    "gets error quota and is not stored") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("chatty", key);
+  env.redis.Command(
+      {"HSET", "sp:{chatty}:client", "quota_events_per_s", "5", "quota_events_per_day", "12"});
+  auto c = env.Connect("chatty", key);
+  // 30 at once: the burst (2 x 5) is stored, the rest refused for now.
+  for (int i = 0; i < 30; ++i) REQUIRE(c->Send(ClientEvent("a-" + std::to_string(i), "t", "x")));
+  int acked = 0;
+  int refused = 0;
+  while (acked + refused < 30) {
+    auto m = c->Receive(5s);
+    REQUIRE(m);
+    INFO(m->dump());
+    if ((*m)["type"] == "ack") acked++;
+    if ((*m)["type"] == "error") {
+      CHECK((*m)["code"] == "quota");
+      CHECK((*m)["retry"] == true);
+      CHECK((*m)["id"].get<std::string>().rfind("a-", 0) == 0);
+      refused++;
+    }
+  }
+  CHECK(acked == 10);
+  CHECK(env.redis.Integer({"XLEN", "sp:inbound"}) == 10);
+  // Later, one at a time: two more fit the day (12), then the day is used up.
+  std::this_thread::sleep_for(1s);  // the per-second allowance refills: the point of the test
+  for (int i = 0; i < 3; ++i) REQUIRE(c->Send(ClientEvent("b-" + std::to_string(i), "t", "x")));
+  // Answers may come in any order: a refusal needs one round trip, an ack two.
+  std::map<std::string, std::string> answers;  // id -> ack | quota
+  while (answers.size() < 3) {
+    auto m = c->Receive(5s);
+    REQUIRE(m);
+    if ((*m)["type"] == "ack") answers[(*m)["id"]] = "ack";
+    if ((*m)["type"] == "error") {
+      CHECK((*m)["code"] == "quota");
+      CHECK((*m)["retry"] == false);
+      answers[(*m)["id"]] = "quota";
+    }
+  }
+  CHECK(answers["b-0"] == "ack");
+  CHECK(answers["b-1"] == "ack");
+  CHECK(answers["b-2"] == "quota");
+  CHECK(env.redis.Integer({"XLEN", "sp:inbound"}) == 12);
+  CHECK_FALSE(c->Closed());  // a quota refusal keeps the session
 }
 
 TEST_CASE("a client cannot speak for another: server field names in a client-event are refused") {

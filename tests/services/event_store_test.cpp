@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -319,7 +320,27 @@ TEST_CASE("a dead letter moves the event in one transaction, even with thousands
     CHECK(env.Pending(client) == 0);
     auto dead = env.redis.Command({"XRANGE", env.keys.Dead(client), "-", "+"});
     REQUIRE(dead->elements == 1);
-    // eventId, reason, attempts, deadAt, then every field of the event.
+    // Every field of the event, then eventId, reason, attempts, deadAt.
     CHECK(dead->element[0]->element[1]->elements == 2 * (4 + std::max<size_t>(fields, 2)));
   }
+}
+
+TEST_CASE("a producer's field named like a dead-letter field cannot shadow the server's") {
+  StoreEnv env;
+  env.redis.Command(
+      {"XADD", env.keys.Events("shadow"), "*", "type", "t", "reason", "forged", "eventId", "0-1"});
+  std::vector<StreamEntry> read = env.ReadNew("shadow", 10);
+  REQUIRE(read.size() == 1);
+  bool done = false;
+  env.store.DeadLetter("shadow", read[0], "max_attempts", 5, [&](bool) { done = true; });
+  REQUIRE(env.RunUntil([&] { return done; }));
+  auto dead = env.redis.Command({"XRANGE", env.keys.Dead("shadow"), "-", "+"});
+  REQUIRE(dead->elements == 1);
+  const redisReply* body = dead->element[0]->element[1];
+  // A reader that keeps the last value of a repeated name sees the server's.
+  std::map<std::string, std::string> last;
+  for (size_t i = 0; i + 1 < body->elements; i += 2)
+    last[body->element[i]->str] = body->element[i + 1]->str;
+  CHECK(last["reason"] == "max_attempts");
+  CHECK(last["eventId"] == read[0].id);
 }
