@@ -13,6 +13,15 @@ size_t DecodedCapacity(size_t encoded_len) {
   return encoded_len / 4 * 3 + 3;
 }
 
+// libsodium (1.0.18) reads the text through a plain, signed char, and every
+// byte from 0x80 up then decodes as '/' instead of being refused. Base64 is
+// ASCII, so such text is refused here before libsodium sees it.
+bool IsAscii(std::string_view text) {
+  unsigned char seen = 0;
+  for (const char c : text) seen |= static_cast<unsigned char>(c);
+  return seen < 0x80;
+}
+
 }  // namespace
 
 void Wipe(void* data, size_t size) {
@@ -45,6 +54,7 @@ void Base64EncodeAppend(ByteView data, std::string* out) {
 bool Base64DecodeInto(std::string_view text, uint8_t* out, size_t cap, size_t* written) {
   *written = 0;
   if (text.empty()) return true;
+  if (!IsAscii(text)) return false;
   const char* end = nullptr;
   size_t len = 0;
   // No ignore set: whitespace and any other stray byte is an error, and `end`

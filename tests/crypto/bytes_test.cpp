@@ -51,6 +51,23 @@ TEST_CASE("Base64 decoding rejects malformed input") {
   CHECK_FALSE(Base64Decode(std::string_view("Zm\0v", 4), &out));
 }
 
+TEST_CASE("Base64 decoding rejects bytes from 0x80 up (libsodium 1.0.18 read them as '/')") {
+  Bytes out;
+  CHECK_FALSE(Base64Decode("\xf5\xf5\xf5\xf5", &out));  // found by fuzz_base64
+  uint8_t buf[8];
+  size_t written = 99;
+  for (int b = 0x80; b <= 0xFF; ++b) {
+    CAPTURE(b);
+    std::string text = "Zm8/";       // "fo?", and before the fix also with
+    text[3] = static_cast<char>(b);  // its '/' replaced by this byte
+    CHECK_FALSE(Base64Decode(text, &out));
+    CHECK_FALSE(Base64DecodeInto(text, buf, sizeof(buf), &written));
+    CHECK(written == 0);
+  }
+  // A UTF-8 character (two bytes) in otherwise valid text, as JSON allows.
+  CHECK_FALSE(Base64Decode(std::string("Zm9v\xc3\xa9") + "A=", &out));
+}
+
 TEST_CASE("Base64DecodeInto respects the output capacity") {
   uint8_t buf[3];
   size_t written = 99;
