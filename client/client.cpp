@@ -106,7 +106,7 @@ bool Client::Impl::ParseServer(std::string* error) {
     *error = "bad port in '" + s + "'";
     return false;
   }
-  server_label_ = s;
+  server_label_ = options_.server_name.empty() ? s : options_.server_name;
   auto* in4 = reinterpret_cast<sockaddr_in*>(&server_addr_);
   auto* in6 = reinterpret_cast<sockaddr_in6*>(&server_addr_);
   if (uv_ip4_addr(host.c_str(), port_num, in4) == 0 ||

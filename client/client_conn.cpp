@@ -291,8 +291,11 @@ bool Client::Impl::CheckKnownServer(const std::string& key_b64) {
   switch (
       internal::CheckKnownServer(options_.known_servers_file, server_label_, key_b64, &detail)) {
     case internal::KnownServer::Match:
-    case internal::KnownServer::Recorded:
       return true;
+    case internal::KnownServer::Recorded:
+      if (callbacks_.on_server_key_recorded && !destroying_)
+        callbacks_.on_server_key_recorded(server_label_, key_b64, options_.known_servers_file);
+      return conn_ != nullptr;  // the callback may have stopped the client
     case internal::KnownServer::Mismatch:
       Fail(Err(errors::kServerKeyMismatch, "server key mismatch (" + detail + ")", true));
       return false;

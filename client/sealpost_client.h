@@ -75,6 +75,10 @@ struct ClientOptions {
   // is used: the key seen first is recorded there and a changed key refused.
   std::string server_public_key;
   std::string known_servers_file;
+  // The name the known-servers file keys this server by (default: `server`
+  // as given). Give the same name for a server reached by name and by
+  // address, and its key is one entry.
+  std::string server_name;
   std::string client_id;
   // Static key: `key` when set (in-memory keys, e.g. the simulator), else
   // key_file, created with mode 0600 on first use.
@@ -107,6 +111,12 @@ struct ClientCallbacks {
   std::function<void(const ClientError&)> on_error;
   // An established session ended (the client reconnects unless stopped).
   std::function<void(const std::string& reason)> on_disconnected;
+  // Trust on first use: the server's key was seen for the first time and
+  // recorded under `server` in `file`. Show it to the user, who should compare
+  // it with the key the server logged (`server.public_key pk=...`).
+  std::function<void(const std::string& server, const std::string& key_b64,
+                     const std::string& file)>
+      on_server_key_recorded;
   // The ack for this eventId reached the socket (its write completed).
   std::function<void(const std::string& event_id)> on_ack_written;
 };

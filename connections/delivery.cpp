@@ -1,6 +1,7 @@
 #include "connections/delivery.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include "connections/loop_context.h"
@@ -12,8 +13,18 @@ namespace sp::connections {
 
 // ---- Reading from Redis -------------------------------------------------------
 
+bool Delivery::Cursor::Parse(std::string_view text) {
+  size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return false;
+  auto ms_end = std::from_chars(text.data(), text.data() + dash, ms);
+  auto seq_end = std::from_chars(text.data() + dash + 1, text.data() + text.size(), seq);
+  bool ok = ms_end.ec == std::errc() && ms_end.ptr == text.data() + dash &&
+            seq_end.ec == std::errc() && seq_end.ptr == text.data() + text.size();
+  return ok && (ms != 0 || seq != 0);
+}
+
 void Delivery::Restart() {
-  claim_cursor_ = "0-0";
+  claim_cursor_ = Cursor{};
   pending_exhausted_ = false;
   has_new_ = true;
   Pump();
@@ -46,7 +57,7 @@ void Delivery::ClaimMore() {
   uint64_t conn_id = out_.Id();
   ConnectionEvents* events = ctx.events;
   ctx.services.events.ClaimPending(
-      out_.Client(), claim_cursor_, room,
+      out_.Client(), claim_cursor_.Text(), room,
       [events, conn_id](bool ok, services::EventStore::Claimed claimed) {
         if (Delivery* self = events->FindDelivery(conn_id))
           self->OnClaimed(ok, std::move(claimed.entries), std::move(claimed.next_cursor));
@@ -57,8 +68,7 @@ void Delivery::OnClaimed(bool ok, std::vector<services::StreamEntry> entries,
                          std::string next_cursor) {
   reading_ = false;
   if (!ok) return;  // Redis is away: Restart() runs when it is back
-  claim_cursor_ = std::move(next_cursor);
-  if (claim_cursor_ == "0-0" || claim_cursor_.empty()) pending_exhausted_ = true;
+  if (!claim_cursor_.Parse(next_cursor)) pending_exhausted_ = true;
   Take(std::move(entries));
   Pump();
 }

@@ -72,9 +72,19 @@ class Delivery {
   uint64_t BackoffMs(uint32_t attempt);
   bool IsInflight(const std::string& event_id) const;
 
+  // Where the next XAUTOCLAIM starts: a stream id "ms-seq" kept as two
+  // numbers (16 bytes; the text would cost 32 in every session).
+  struct Cursor {
+    uint64_t ms = 0;
+    uint64_t seq = 0;
+    std::string Text() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+    // False for "0-0" (the pending list is done) and for anything unparsable.
+    bool Parse(std::string_view text);
+  };
+
   DeliveryOutlet& out_;
   std::vector<Inflight> inflight_;  // in stream order, at most inflight_window
-  std::string claim_cursor_ = "0-0";
+  Cursor claim_cursor_;
   bool pending_exhausted_ = false;  // the pending list was fully claimed
   bool reading_ = false;            // one Redis read at a time per session
   bool read_again_ = false;         // news arrived while reading

@@ -16,14 +16,11 @@ Hub* HubOf(T* handle) {
   return static_cast<Hub*>(handle->data);
 }
 
-// 56 random bits in 14 hex characters: unique enough to tell sessions of one
-// client apart, and short enough for std::string's inline buffer (no heap).
-std::string NewSessionId() {
-  uint8_t raw[7];
-  randombytes_buf(raw, sizeof raw);
-  char hex[sizeof raw * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  return hex;
+// 56 random bits: unique enough to tell sessions of one client apart.
+uint64_t NewSessionId() {
+  uint64_t id = 0;
+  randombytes_buf(&id, 7);
+  return id;
 }
 
 }  // namespace
@@ -153,14 +150,14 @@ void Hub::OnAuthenticated(Connection& conn) {
   ctx_.stats.sessions_started++;
   admission_.Established(conn.Source(), ctx_.NowMs());
   ctx_.services.usage.Add(s.client, services::Counter::Connects);
-  ctx_.services.presence.SessionStarted(s.client, s.session_id, s.started_ms);
+  ctx_.services.presence.SessionStarted(s.client, s.SessionIdText(), s.started_ms);
 }
 
 // Unacked events stay in the group's pending list: the next session resends them.
 void Hub::OnClosing(Connection& conn) {
   Session* s = conn.GetSession();
   if (s != nullptr && ctx_.table.Unbind(s->client, conn.Id()))
-    ctx_.services.presence.SessionEnded(s->client, s->session_id);
+    ctx_.services.presence.SessionEnded(s->client, s->SessionIdText());
 }
 
 void Hub::OnClosed(Connection& conn) {
@@ -184,9 +181,10 @@ void Hub::KickIfOlder(const services::SessionAnnouncement& a) {
   Connection* conn = ctx_.table.FindClient(std::string(a.client));
   if (conn == nullptr || conn->GetSession() == nullptr) return;
   const Session& ours = *conn->GetSession();
-  if (ours.session_id == a.session) return;
-  bool newer = a.since_ms > ours.started_ms ||
-               (a.since_ms == ours.started_ms && a.session > ours.session_id);
+  std::string ours_id = ours.SessionIdText();  // fixed width: text order is number order
+  if (ours_id == a.session) return;
+  bool newer =
+      a.since_ms > ours.started_ms || (a.since_ms == ours.started_ms && a.session > ours_id);
   if (!newer) return;
   log::Info("session.replaced", {{"client", a.client}, {"by_node", a.node}});
   conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});

@@ -5,10 +5,10 @@
 namespace sp::connections {
 
 Liveness::Verdict Liveness::Check(uint64_t now, const Timings& t) const {
-  if (!session_ && now >= handshake_started_ms_ + t.handshake_ms) return Verdict::HandshakeTimeout;
+  if (!session_ && now >= since_ms_ + t.handshake_ms) return Verdict::HandshakeTimeout;
   if (now >= last_rx_ms_ + t.idle_ms) return Verdict::IdleTimeout;
   if (!session_) return Verdict::Fine;
-  if (now >= last_pong_ms_ + t.heartbeat_timeout_ms) return Verdict::PongTimeout;
+  if (now >= since_ms_ + t.heartbeat_timeout_ms) return Verdict::PongTimeout;
   if (now >= next_ping_ms_) return Verdict::PingDue;
   return Verdict::Fine;
 }
@@ -30,9 +30,9 @@ std::string_view Liveness::Describe(Verdict verdict) {
 
 uint64_t Liveness::NextDueMs(const Timings& t) const {
   uint64_t due = last_rx_ms_ + t.idle_ms;
-  if (!session_) return std::min(due, handshake_started_ms_ + t.handshake_ms);
+  if (!session_) return std::min(due, since_ms_ + t.handshake_ms);
   due = std::min(due, next_ping_ms_);
-  return std::min(due, last_pong_ms_ + t.heartbeat_timeout_ms);
+  return std::min(due, since_ms_ + t.heartbeat_timeout_ms);
 }
 
 }  // namespace sp::connections

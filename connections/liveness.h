@@ -21,17 +21,17 @@ class Liveness {
     PingDue,  // send a ping, then call PingSent
   };
 
-  explicit Liveness(uint64_t now_ms) : handshake_started_ms_(now_ms), last_rx_ms_(now_ms) {}
+  explicit Liveness(uint64_t now_ms) : since_ms_(now_ms), last_rx_ms_(now_ms) {}
 
   // The handshake deadline counts from here: time spent waiting for a slot does not.
-  void HandshakeStarted(uint64_t now_ms) { handshake_started_ms_ = now_ms; }
+  void HandshakeStarted(uint64_t now_ms) { since_ms_ = now_ms; }
   void Received(uint64_t now_ms) { last_rx_ms_ = now_ms; }
   void SessionStarted(uint64_t now_ms, const Timings& t) {
     session_ = true;
-    last_pong_ms_ = now_ms;
+    since_ms_ = now_ms;
     next_ping_ms_ = now_ms + t.heartbeat_interval_ms;
   }
-  void PongReceived(uint64_t now_ms) { last_pong_ms_ = now_ms; }
+  void PongReceived(uint64_t now_ms) { since_ms_ = now_ms; }
   void PingSent(uint64_t now_ms, const Timings& t) {
     next_ping_ms_ = now_ms + t.heartbeat_interval_ms;
   }
@@ -44,9 +44,10 @@ class Liveness {
   uint64_t NextDueMs(const Timings& t) const;
 
  private:
-  uint64_t handshake_started_ms_;
+  // Before the session: when the handshake (or the wait for a slot) started.
+  // Once it runs: the last pong. One field, as the two never overlap.
+  uint64_t since_ms_;
   uint64_t last_rx_ms_;
-  uint64_t last_pong_ms_ = 0;
   uint64_t next_ping_ms_ = 0;
   bool session_ = false;
 };

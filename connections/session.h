@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include <memory>
@@ -23,7 +24,7 @@ struct Session {
     proto::Welcome welcome;
     welcome.client = client;
     welcome.node = settings.identity.node;
-    welcome.session = session_id;
+    welcome.session = SessionIdText();
     welcome.heartbeat_ms = static_cast<int64_t>(settings.timings.heartbeat_interval_ms);
     welcome.window = settings.bounds.inflight_window;
     welcome.max_frame_bytes = static_cast<int64_t>(settings.bounds.max_frame_bytes);
@@ -45,10 +46,18 @@ struct Session {
       quota = std::make_unique<InboundQuota>(defaults, overrides, now_ms);
   }
 
+  // 14 lowercase hex digits: how the session is named in welcome, presence
+  // and announcements. Kept as a number: 24 bytes less per connection.
+  std::string SessionIdText() const {
+    char text[15];
+    std::snprintf(text, sizeof text, "%014llx", static_cast<unsigned long long>(session_id));
+    return text;
+  }
+
   std::string client;
-  std::string session_id;
-  int64_t started_ms = 0;  // wall clock, to order sessions across nodes
-  uint64_t key_tag;        // KeyTag of the static key the client proved
+  uint64_t session_id = 0;  // 56 random bits
+  int64_t started_ms = 0;   // wall clock, to order sessions across nodes
+  uint64_t key_tag;         // KeyTag of the static key the client proved
   std::unique_ptr<InboundQuota> quota;
   Delivery delivery;
 };

@@ -160,6 +160,10 @@ const char* Describe(KeyFileError error) {
       return "key file cannot be read";
     case KeyFileError::TooOpen:
       return "key file is accessible by group or others (chmod 600 it)";
+    case KeyFileError::NotOwned:
+      return "key file is owned by another user (chown it to the user that runs sealpost)";
+    case KeyFileError::Symlink:
+      return "key file is a symbolic link (give the path of the file itself)";
     case KeyFileError::Malformed:
       return "key file is malformed (expected private/public base64 lines that match)";
     case KeyFileError::WriteFailed:
@@ -171,13 +175,20 @@ const char* Describe(KeyFileError error) {
 }
 
 KeyFileError LoadKeyFile(const std::string& path, KeyPair* out) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? KeyFileError::NotFound : KeyFileError::Unreadable;
+  // O_NOFOLLOW: a key file that is a link could be re-pointed by whoever can
+  // write its folder; open() then fails with ELOOP.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return KeyFileError::NotFound;
+    return errno == ELOOP ? KeyFileError::Symlink : KeyFileError::Unreadable;
+  }
   struct stat st {};
   KeyFileError result = KeyFileError::Ok;
   SecretText content;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     result = KeyFileError::Unreadable;
+  } else if (st.st_uid != geteuid()) {
+    result = KeyFileError::NotOwned;
   } else if ((st.st_mode & 077) != 0) {
     result = KeyFileError::TooOpen;  // checked before reading: the secret stays unread
   } else {

@@ -27,7 +27,9 @@ enum class KeyFileError : uint8_t {
   Ok,
   NotFound,
   Unreadable,
-  TooOpen,  // group- or world-readable: refused, like ssh does
+  TooOpen,   // group- or world-readable: refused, like ssh does
+  NotOwned,  // owned by another user: someone else could swap the key
+  Symlink,   // a symbolic link: it could be pointed at another key later
   Malformed,
   WriteFailed,
   Exists,

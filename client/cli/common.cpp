@@ -19,6 +19,10 @@ void AddCommonFlags(CLI::App* app, CommonFlags* f, unsigned groups) {
                     "Known-servers file used without --server-pk (trust on first use; "
                     "default ~/.sealpost/known_servers)")
         ->envname("SEALPOST_KNOWN_SERVERS");
+    app->add_option("--server-name", f->server_name,
+                    "Name of this server's known-servers entry (default: --server); give the "
+                    "same name to reach one server by name and by address")
+        ->envname("SEALPOST_SERVER_NAME");
     app->add_option("--protocol", f->protocol, "Noise protocol name")
         ->envname("SEALPOST_PROTOCOL")
         ->capture_default_str();
@@ -47,6 +51,7 @@ ClientOptions ClientOptionsFrom(const CommonFlags& f) {
   ClientOptions o;
   o.server = f.server;
   o.server_public_key = f.server_pk;
+  o.server_name = f.server_name;
   o.protocol = f.protocol;
   o.client_id = f.id;
   std::string home = std::getenv("HOME") ? std::getenv("HOME") : ".";

@@ -86,6 +86,13 @@ ClientCallbacks Live::Callbacks() {
   cb.on_ack_written = [this](const std::string& id) { OnAckWritten(id); };
   cb.on_event_ack = [this](const std::string& id) { OnSendAck(id); };
   cb.on_error = [this](const ClientError& e) { OnError(e); };
+  cb.on_server_key_recorded = [](const std::string& server, const std::string& key,
+                                 const std::string& file) {
+    std::fprintf(stderr,
+                 "first connection to %s: its key %s is now trusted (recorded in %s); compare it "
+                 "with the server's log line server.public_key\n",
+                 server.c_str(), key.c_str(), file.c_str());
+  };
   return cb;
 }
 

@@ -2,8 +2,12 @@
 // acks, duplicate suppression, ping, client-events, refusals and reconnects.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "client/sealpost_client.h"
 #include "tests/client/fake_server.h"
+#include "tests/support/temp_dir.h"
 
 using sealpost::test::FakeServer;
 using sealpost::test::RunUntil;
@@ -343,4 +347,40 @@ TEST_CASE("client: handshake frames written in pieces still complete the handsha
       &t.loop, [&] { return rec.connected == 1; }, 5000));
   // Two frames of four pieces each; pauses of 0 ms may let TCP merge a few.
   CHECK(server.handshake_reads >= 4);
+}
+
+TEST_CASE("client: trust on first use is reported, and --server-name keys the entry") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  sp::testkit::TempDir dir;
+  std::string known = dir.File("known_servers");
+  std::vector<std::string> recorded;  // "server key file"
+  auto run = [&](const std::string& name) {
+    sealpost::ClientOptions o = Options(server);
+    o.server_public_key.clear();
+    o.known_servers_file = known;
+    o.server_name = name;
+    Recorder rec;
+    sealpost::ClientCallbacks cb = rec.Callbacks();
+    cb.on_server_key_recorded = [&](const std::string& s, const std::string& k,
+                                    const std::string& f) { recorded.push_back(s + " " + k + " " + f); };
+    auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
+    std::string error;
+    REQUIRE(client->Start(&error));
+    REQUIRE(RunUntil(
+        &t.loop, [&] { return rec.connected == 1; }, 5000));
+  };
+  run("");  // first use, keyed by address: reported
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0] == server.Address() + " " + server.PublicKey() + " " + known);
+  run("");  // known now: silent
+  CHECK(recorded.size() == 1);
+  run("prod");  // the same server under a name the user chose: a new entry, reported
+  REQUIRE(recorded.size() == 2);
+  CHECK(recorded[1].rfind("prod " + server.PublicKey(), 0) == 0);
+  run("prod");
+  CHECK(recorded.size() == 2);
+  std::ifstream in(known);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("prod " + server.PublicKey()) != std::string::npos);
 }

@@ -109,6 +109,34 @@ TEST_CASE("LoadKeyFile refuses a group- or world-readable key file") {
   CHECK(std::string(Describe(KeyFileError::TooOpen)).find("chmod 600") != std::string::npos);
 }
 
+TEST_CASE("LoadKeyFile refuses a key file reached through a symbolic link") {
+  test::CryptoInit init;
+  TempDir dir;
+  const std::string path = dir.File("k");
+  REQUIRE(WriteKeyFile(path, GenerateKeyPair()) == KeyFileError::Ok);
+  const std::string link = dir.File("link");
+  REQUIRE(symlink(path.c_str(), link.c_str()) == 0);
+  KeyPair loaded;
+  CHECK(LoadKeyFile(link, &loaded) == KeyFileError::Symlink);
+  CHECK(LoadKeyFile(path, &loaded) == KeyFileError::Ok);
+}
+
+TEST_CASE("LoadKeyFile refuses a key file owned by another user") {
+  test::CryptoInit init;
+  KeyPair loaded;
+  if (geteuid() == 0) {
+    TempDir dir;
+    const std::string path = dir.File("k");
+    REQUIRE(WriteKeyFile(path, GenerateKeyPair()) == KeyFileError::Ok);
+    REQUIRE(chown(path.c_str(), 12345, 12345) == 0);
+    CHECK(LoadKeyFile(path, &loaded) == KeyFileError::NotOwned);
+  } else {
+    // Any root-owned regular file will do: refused before it is read.
+    CHECK(LoadKeyFile("/etc/passwd", &loaded) == KeyFileError::NotOwned);
+  }
+  CHECK(std::string(Describe(KeyFileError::NotOwned)).find("chown") != std::string::npos);
+}
+
 TEST_CASE("LoadKeyFile reports a missing file as NotFound") {
   KeyPair loaded;
   CHECK(LoadKeyFile("/nonexistent-dir/none.key", &loaded) == KeyFileError::NotFound);
