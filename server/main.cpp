@@ -1,6 +1,7 @@
 // sealpost-server: wiring only. Configuration, the server key, Redis
 // services, the connection hub, listeners and signals.
 #include <signal.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -32,6 +33,24 @@ struct Server {
 };
 
 Server* g_server = nullptr;  // only for the C callbacks below
+
+// Each connection is a descriptor: take everything the hard limit allows (the
+// soft limit is often 1024), and say how much that is.
+void RaiseFileLimit(size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + 64) {
+    sp::log::Warn("limits.fds",
+                  {{"nofile", static_cast<uint64_t>(lim.rlim_cur)},
+                   {"max_connections", max_connections},
+                   {"hint", "raise LimitNOFILE / ulimit -n, or lower --max-connections"}});
+  }
+}
 
 void OnConnection(uv_stream_t* listener, int status) {
   if (status < 0) {
@@ -112,6 +131,7 @@ int main(int argc, char** argv) {
   sp::log::Configure(level, format);
   signal(SIGPIPE, SIG_IGN);
   if (!sp::crypto::InitCrypto()) return 1;
+  RaiseFileLimit(s.config.connections.bounds.max_connections);
   if (!sp::server::LoadOrCreateServerKey(s.config.key_file, &s.key)) return 1;
 
   sp::services::ServicesConfig& sc = s.config.services;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +51,15 @@ class IdleFlood {
 
  private:
   void Run(int port, int per_second, int seconds, size_t max_open) {
+    // Keep well inside this process's descriptor limit (its soft limit is
+    // raised to the hard one first): the real clients need some too.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+      getrlimit(RLIMIT_NOFILE, &lim);
+      if (lim.rlim_cur != RLIM_INFINITY) max_open = std::min<size_t>(max_open, lim.rlim_cur / 2);
+    }
     std::deque<int> open;
     sockaddr_in to{};
     to.sin_family = AF_INET;
