@@ -29,7 +29,11 @@ std::string PeerAddress::Text() const {
   if (addr_.ss_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr_);
     uv_ip6_name(in6, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    // Appended, not "[" + std::string(host): GCC 12 at -O2 and above reports a
+    // false -Werror=restrict for a literal prepended to a string (bug 105329).
+    std::string text = "[";
+    text.append(host).append("]:").append(std::to_string(ntohs(in6->sin6_port)));
+    return text;
   }
   return "?";
 }

@@ -128,8 +128,9 @@ void Subscribe(jsCtx* js, const char* stream, size_t n, size_t cap, FlowState* s
   c->subs.assign(n, nullptr);
   jsErrCode jerr = static_cast<jsErrCode>(0);
   for (size_t i = 0; i < n; ++i) {
-    c->subjects[i] = "bench." + std::to_string(i);
-    c->durables[i] = "c" + std::to_string(i);
+    // Appended: a literal + std::to_string trips GCC 12's false -Werror=restrict.
+    c->subjects[i] = std::string("bench.").append(std::to_string(i));
+    c->durables[i] = std::string("c").append(std::to_string(i));
     c->closures[i] = {state, i};
     jsSubOptions so;
     jsSubOptions_Init(&so);

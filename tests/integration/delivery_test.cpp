@@ -70,7 +70,7 @@ TEST_CASE("1000 events XADDed with redis-cli arrive once each, in order, and lea
   }
   REQUIRE(data.size() == 1000);
   CHECK(duplicates == 0);
-  for (int i = 0; i < 1000; ++i) CHECK(data[i] == "n" + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) CHECK(data[i] == std::string("n").append(std::to_string(i)));
 
   // Acks are batched: the server XACKs/XDELs the last ones a moment later.
   CHECK(f.Eventually([&] { return f.redis.Integer({"XLEN", Events("101")}) == 0; }));
@@ -82,7 +82,8 @@ TEST_CASE("events pushed while the client is offline arrive after it connects") 
   Fixture f;
   auto key = sp::crypto::GenerateKeyPair();
   f.redis.Provision("7", key);
-  for (int i = 0; i < 5; ++i) f.redis.Xadd("7", "offline", "e" + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    f.redis.Xadd("7", "offline", std::string("e").append(std::to_string(i)));
   auto client = f.Connect("7", key);
   std::set<std::string> seen;
   auto order = ReceiveAll(*client, 5, &seen);

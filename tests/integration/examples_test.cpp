@@ -41,7 +41,7 @@ int counter = 0;
 void Say(WireClient& c, const std::string& type, const std::string& data) {
   c.Send({{"type", "client-event"},
           {"ts", sp::proto::NowMs()},
-          {"id", "m" + std::to_string(++counter)},
+          {"id", std::string("m").append(std::to_string(++counter))},
           {"event", {{"type", type}, {"data", data}}}});
 }
 

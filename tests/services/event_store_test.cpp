@@ -307,7 +307,7 @@ TEST_CASE("a dead letter moves the event in one transaction, even with thousands
     REQUIRE(read.size() == 1);
     StreamEntry entry = read[0];
     for (size_t i = entry.fields.size(); i < fields; ++i)
-      entry.fields.emplace_back("f" + std::to_string(i), "v");
+      entry.fields.emplace_back(std::string("f").append(std::to_string(i)), "v");
     bool done = false;
     bool ok = false;
     env.store.DeadLetter(client, entry, "max_attempts", 5, [&](bool success) {
