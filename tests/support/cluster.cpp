@@ -34,9 +34,13 @@ void Redis::Launch() {
 }
 
 void Redis::Restart() {
+  Stop();
+  Launch();
+}
+
+void Redis::Stop() {
   if (ctx_) redisFree(ctx_), ctx_ = nullptr;
   process_.Stop();
-  Launch();
 }
 
 std::unique_ptr<redisReply, void (*)(void*)> Redis::Command(const std::vector<std::string>& argv) {
