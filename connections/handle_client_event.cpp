@@ -6,13 +6,17 @@
 namespace sp::connections {
 namespace {
 
-// The answer once Redis has spoken: stored (ack), over the day's quota (not
+// The answer once Redis has spoken: stored or stored before (ack: a client
+// that resends after a lost ack cannot tell), over the day's quota (not
 // stored, final), or not accepted (retry later).
 void Answer(LoopContext& ctx, uint64_t conn_id, const std::string& id,
             services::Inbound::Result result) {
   Connection* conn = ctx.table.Find(conn_id);
   if (conn == nullptr || !conn->IsActive()) return;  // the client resends on reconnect
   switch (result) {
+    case services::Inbound::Result::Duplicate:  // stored before: the same answer again
+      ctx.stats.client_events_duplicate++;
+      [[fallthrough]];
     case services::Inbound::Result::Stored: {
       proto::ServerAck ack;
       ack.id = id;

@@ -140,7 +140,6 @@ void Hub::OnHandshakeEnded(Connection& /*conn*/) {
 void Hub::OnAuthenticated(Connection& conn) {
   Session& s = *conn.GetSession();
   s.session_id = NewSessionId();
-  s.started_ms = proto::NowMs();
   if (uint64_t previous = ctx_.table.Bind(s.client, conn.Id())) {
     if (Connection* old = ctx_.table.Find(previous)) {
       log::Info("session.replaced", {{"client", s.client}, {"old_conn", old->Id()}});
@@ -150,7 +149,11 @@ void Hub::OnAuthenticated(Connection& conn) {
   ctx_.stats.sessions_started++;
   admission_.Established(conn.Source(), ctx_.NowMs());
   ctx_.services.usage.Add(s.client, services::Counter::Connects);
-  ctx_.services.presence.SessionStarted(s.client, s.SessionIdText(), s.started_ms);
+  uint64_t conn_id = conn.Id();
+  uint64_t session_id = s.session_id;
+  ctx_.services.presence.SessionStarted(
+      s.client, s.SessionIdText(), proto::NowMs(),
+      [this, conn_id, session_id](uint64_t epoch) { OnEpoch(conn_id, session_id, epoch); });
 }
 
 // Unacked events stay in the group's pending list: the next session resends them.
@@ -175,18 +178,25 @@ Delivery* Hub::FindDelivery(uint64_t conn_id) {
 // ---- Sessions ----------------------------------------------------------------
 
 // Another node (or this one) announced a session: close ours if it is older.
-// Announcements can arrive after a newer local session began, so the start
-// times decide, not the arrival order.
+// The epochs from Redis decide (SessionFence), neither the arrival order nor
+// the nodes' clocks.
 void Hub::KickIfOlder(const services::SessionAnnouncement& a) {
   Connection* conn = ctx_.table.FindClient(std::string(a.client));
   if (conn == nullptr || conn->GetSession() == nullptr) return;
-  const Session& ours = *conn->GetSession();
-  std::string ours_id = ours.SessionIdText();  // fixed width: text order is number order
-  if (ours_id == a.session) return;
-  bool newer =
-      a.since_ms > ours.started_ms || (a.since_ms == ours.started_ms && a.session > ours_id);
-  if (!newer) return;
+  Session& ours = *conn->GetSession();
+  if (ours.SessionIdText() == a.session) return;
+  if (!ours.fence.OnAnnounced(a.epoch)) return;
   log::Info("session.replaced", {{"client", a.client}, {"by_node", a.node}});
+  conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
+}
+
+// The session's own epoch: a newer session may have been announced before it came.
+void Hub::OnEpoch(uint64_t conn_id, uint64_t session_id, uint64_t epoch) {
+  Connection* conn = ctx_.table.Find(conn_id);
+  if (conn == nullptr || !conn->IsActive()) return;
+  Session& ours = *conn->GetSession();
+  if (ours.session_id != session_id || !ours.fence.OnOwnEpoch(epoch)) return;
+  log::Info("session.replaced", {{"client", ours.client}, {"epoch", epoch}});
   conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
 }
 

@@ -63,6 +63,7 @@ class Hub final : public ConnectionEvents {
 
   void StartWaitingHandshakes();
   void KickIfOlder(const services::SessionAnnouncement& announcement);
+  void OnEpoch(uint64_t conn_id, uint64_t session_id, uint64_t epoch);
   void OnNewEvents(const std::string& client);
   void Recheck(const std::string& client);
   void ForEachDelivery(const std::function<void(Delivery&)>& fn);

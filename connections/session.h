@@ -10,6 +10,7 @@
 
 #include "connections/delivery.h"
 #include "connections/inbound_quota.h"
+#include "connections/session_fence.h"
 #include "connections/settings.h"
 #include "shared/messages.h"
 
@@ -56,7 +57,7 @@ struct Session {
 
   std::string client;
   uint64_t session_id = 0;  // 56 random bits
-  int64_t started_ms = 0;   // wall clock, to order sessions across nodes
+  SessionFence fence;       // its epoch: orders sessions of the client across nodes
   uint64_t key_tag;         // KeyTag of the static key the client proved
   std::unique_ptr<InboundQuota> quota;
   Delivery delivery;

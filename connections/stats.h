@@ -15,6 +15,7 @@ struct Stats {
   uint64_t events_acked = 0;
   uint64_t events_dead = 0;
   uint64_t client_events = 0;
+  uint64_t client_events_duplicate = 0;  // resent ids acked without storing again
   uint64_t protocol_errors = 0;
 };
 

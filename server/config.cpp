@@ -110,8 +110,13 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   // Identity and Redis keys.
   opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
   opt("--key-prefix", sc.key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
-  opt("--inbound-max-len", sc.inbound_max_len, "SEALPOST_INBOUND_MAX_LEN",
+  opt("--inbound-max-len", sc.inbound.max_len, "SEALPOST_INBOUND_MAX_LEN",
       "Trim sp:inbound to about this many entries (0: never; raise it if workers fall behind)");
+  opt("--inbound-dedupe-window-ms", sc.inbound.dedupe_window_ms,
+      "SEALPOST_INBOUND_DEDUPE_WINDOW_MS",
+      "A client-event id resent within this long is acked, not stored again (0: off)");
+  opt("--inbound-dedupe-ids", sc.inbound.dedupe_max_ids, "SEALPOST_INBOUND_DEDUPE_IDS",
+      "At most this many recent client-event ids remembered per client (0: off)");
   opt("--node-ttl-ms", sc.node_ttl_ms, "SEALPOST_NODE_TTL_MS",
       "Node registry entry expires this long after the last beat");
   // Bounds.

@@ -39,6 +39,9 @@ std::string RenderMetrics(connections::Hub& hub, services::Services& services) {
   Metric(&out, "sealpost_events_dead_total", "counter", "Events dead-lettered", st.events_dead);
   Metric(&out, "sealpost_client_events_total", "counter", "client-event messages received",
          st.client_events);
+  Metric(&out, "sealpost_client_events_duplicate_total", "counter",
+         "client-events resent with an id already stored: acked, not stored again",
+         st.client_events_duplicate);
   Metric(&out, "sealpost_protocol_errors_total", "counter", "Connections closed for an error",
          st.protocol_errors);
   Metric(&out, "sealpost_redis_up", "gauge", "1 when the Redis command link is up",

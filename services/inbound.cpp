@@ -1,24 +1,53 @@
 #include "services/inbound.h"
 
-#include <memory>
-
 #include "services/redis_reply.h"
 
 namespace sp::services {
 namespace {
 
-// KEYS[1]: the client's counters for today. ARGV: the event's bytes, the
-// events limit, the bytes limit (0: none). Counts and returns 1 only when the
-// event fits, so a refused event costs nothing of the day's allowance.
-constexpr std::string_view kDailyQuotaScript =
-    "local e = tonumber(redis.call('HGET', KEYS[1], 'events') or '0') "
-    "local b = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0') "
-    "local n = tonumber(ARGV[1]) "
-    "if (ARGV[2] ~= '0' and e + 1 > tonumber(ARGV[2])) or "
-    "   (ARGV[3] ~= '0' and b + n > tonumber(ARGV[3])) then return 0 end "
-    "redis.call('HINCRBY', KEYS[1], 'events', 1) "
-    "redis.call('HINCRBY', KEYS[1], 'bytes', n) "
-    "redis.call('EXPIRE', KEYS[1], 172800) "
+// KEYS: the client's seen ids ({sp:inbound}:seen:<ID>), sp:inbound, the
+// client's counters for today. ARGV: event id, window ms (0: no dedupe), max
+// ids, event bytes, events limit, bytes limit (0: none), MAXLEN (0: none),
+// then the entry's field/value pairs. Returns 1 stored, 2 duplicate, 0 over
+// the day's quota. Redis's own clock scores the ids, so nodes whose clocks
+// disagree still share one window; a refused event costs nothing of the
+// day's allowance and is not remembered.
+constexpr std::string_view kAddScript =
+    "redis.replicate_commands() "
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "local window = tonumber(ARGV[2]) "
+    "if window > 0 then "
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window) "
+    "  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 2 end "
+    "end "
+    "local quota = ARGV[5] ~= '0' or ARGV[6] ~= '0' "
+    "local n = tonumber(ARGV[4]) "
+    "if quota then "
+    "  local e = tonumber(redis.call('HGET', KEYS[3], 'events') or '0') "
+    "  local b = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0') "
+    "  if (ARGV[5] ~= '0' and e + 1 > tonumber(ARGV[5])) or "
+    "     (ARGV[6] ~= '0' and b + n > tonumber(ARGV[6])) then return 0 end "
+    "end "
+    // Written only once the entry is in: a failed XADD counts and remembers nothing.
+    "local xadd = {'XADD', KEYS[2]} "
+    "if ARGV[7] ~= '0' then "
+    "  xadd[3] = 'MAXLEN' xadd[4] = '~' xadd[5] = ARGV[7] "
+    "end "
+    "xadd[#xadd + 1] = '*' "
+    "for i = 8, #ARGV do xadd[#xadd + 1] = ARGV[i] end "
+    "redis.call(unpack(xadd)) "
+    "if quota then "
+    "  redis.call('HINCRBY', KEYS[3], 'events', 1) "
+    "  redis.call('HINCRBY', KEYS[3], 'bytes', n) "
+    "  redis.call('EXPIRE', KEYS[3], 172800) "
+    "end "
+    "if window > 0 then "
+    "  redis.call('ZADD', KEYS[1], now, ARGV[1]) "
+    "  local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3]) "
+    "  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end "
+    "  redis.call('PEXPIRE', KEYS[1], window) "
+    "end "
     "return 1";
 
 constexpr int64_t kDayMs = 24 * 3600 * 1000ll;
@@ -27,50 +56,34 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000ll;
 
 void Inbound::Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
                   DailyQuota daily, DoneCallback cb) {
-  if (daily.events == 0 && daily.bytes == 0) {
-    Append(client, event, std::move(cb));
-    return;
-  }
+  std::string seen_key = keys_.InboundSeen(client);
   std::string day_key = keys_.InboundDay(client, proto::NowMs() / kDayMs);
+  std::string window = std::to_string(config_.dedupe_max_ids > 0 ? config_.dedupe_window_ms : 0);
+  std::string max_ids = std::to_string(config_.dedupe_max_ids);
   std::string bytes_text = std::to_string(bytes);
   std::string events_limit = std::to_string(daily.events);
   std::string bytes_limit = std::to_string(daily.bytes);
-  // The event must outlive the script's round trip.
-  auto pending = std::make_shared<proto::ClientEvent>(event);
-  bool sent = link_.Command(
-      {"EVAL", kDailyQuotaScript, "1", day_key, bytes_text, events_limit, bytes_limit},
-      [this, client, pending, cb](const redisReply* r) {
-        if (LogIfError(r, "redis.inbound_quota_failed") || r == nullptr ||
-            r->type != REDIS_REPLY_INTEGER) {
-          cb(Result::Failed);
-          return;
-        }
-        if (r->integer != 1) {
-          cb(Result::OverDailyQuota);
-          return;
-        }
-        Append(client, *pending, cb);
-      });
-  if (!sent) cb(Result::Failed);
-}
-
-void Inbound::Append(const std::string& client, const proto::ClientEvent& event, DoneCallback cb) {
+  std::string max_len = std::to_string(config_.max_len);
   std::string ts = std::to_string(event.ts);
-  std::string max_len = std::to_string(max_len_);
-  RedisLink::Argv argv = {"XADD", key_};
-  if (max_len_ > 0) {
-    argv.push_back("MAXLEN");
-    argv.push_back("~");
-    argv.push_back(max_len);
-  }
-  argv.insert(argv.end(), {"*", "client", client, "id", event.id, "ts", ts});
+  RedisLink::Argv argv = {"EVAL", kAddScript, "3", seen_key, key_, day_key};
+  argv.insert(argv.end(),
+              {event.id, window, max_ids, bytes_text, events_limit, bytes_limit, max_len});
+  argv.insert(argv.end(), {"client", client, "id", event.id, "ts", ts});
   for (const auto& [field, value] : event.event) {
     argv.push_back(field);
     argv.push_back(value);
   }
   bool sent = link_.Command(argv, [cb](const redisReply* r) {
-    LogIfError(r, "redis.inbound_failed");
-    cb(!IsError(r) && r->type == REDIS_REPLY_STRING ? Result::Stored : Result::Failed);
+    if (LogIfError(r, "redis.inbound_failed") || r == nullptr || r->type != REDIS_REPLY_INTEGER) {
+      cb(Result::Failed);
+      return;
+    }
+    if (r->integer == 1)
+      cb(Result::Stored);
+    else if (r->integer == 2)
+      cb(Result::Duplicate);
+    else
+      cb(Result::OverDailyQuota);
   });
   if (!sent) cb(Result::Failed);
 }

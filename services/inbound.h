@@ -15,6 +15,7 @@ class Inbound {
  public:
   enum class Result : uint8_t {
     Stored,
+    Duplicate,       // not stored again: this client's event with this id is already there
     OverDailyQuota,  // not stored: the client's events or bytes for today are used up
     Failed,          // Redis did not accept it (down or error); the client may retry
   };
@@ -26,25 +27,32 @@ class Inbound {
     uint64_t bytes = 0;
   };
 
-  // max_len > 0 trims the stream approximately (MAXLEN ~) so it cannot grow
-  // without bound when no worker consumes it; 0 keeps everything.
-  Inbound(RedisLink& link, const Keys& keys, size_t max_len)
-      : link_(link), keys_(keys), key_(keys.Inbound()), max_len_(max_len) {}
+  struct Config {
+    // > 0 trims the stream approximately (MAXLEN ~) so it cannot grow without
+    // bound when no worker consumes it; 0 keeps everything.
+    size_t max_len = 1000000;
+    // A client-event id is remembered per client for this long (Redis time),
+    // and for at most the client's last `dedupe_max_ids` events; 0: off.
+    uint64_t dedupe_window_ms = 600000;
+    uint32_t dedupe_max_ids = 1000;
+  };
 
-  // Fields: client, id, ts, then the event's own fields in order. With a
-  // daily quota, the day's counters (sp:{ID}:inbound:<day>, kept two days)
-  // are checked and counted first, in one script, and the entry is added only
-  // if the event fits.
+  Inbound(RedisLink& link, const Keys& keys, Config config)
+      : link_(link), keys_(keys), key_(keys.Inbound()), config_(config) {}
+
+  // Fields: client, id, ts, then the event's own fields in order. One script,
+  // in the stream's slot: an id this client used within the window is a
+  // Duplicate (nothing written, nothing counted); else, with a daily quota,
+  // the day's counters ({sp:inbound}:day:<ID>:<day>, kept two days) are
+  // checked and counted; then the entry is added and its id remembered.
   void Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
            DailyQuota daily, DoneCallback cb);
 
  private:
-  void Append(const std::string& client, const proto::ClientEvent& event, DoneCallback cb);
-
   RedisLink& link_;
   const Keys& keys_;
   std::string key_;
-  size_t max_len_;
+  Config config_;
 };
 
 }  // namespace sp::services

@@ -22,11 +22,17 @@ class Keys {
   std::string Client(std::string_view id) const { return Tagged(id, "client"); }
   std::string Usage(std::string_view id) const { return Tagged(id, "usage"); }
   std::string Presence(std::string_view id) const { return Tagged(id, "presence"); }
+  std::string Epoch(std::string_view id) const { return Tagged(id, "epoch"); }
+  std::string Inbound() const { return prefix_ + "inbound"; }
+  // Keys written by the script that adds to sp:inbound live in that stream's
+  // slot ("{sp:inbound}" hashes like "sp:inbound"), not under the client's
+  // tag, so one script can touch them all in a Redis Cluster.
+  // The ids of a client's recent client-events (sorted set, score: ms).
+  std::string InboundSeen(std::string_view id) const { return InboundTagged("seen:").append(id); }
   // A client's inbound counters for one UTC day (days since the epoch).
   std::string InboundDay(std::string_view id, int64_t day) const {
-    return Tagged(id, "inbound:" + std::to_string(day));
+    return InboundTagged("day:").append(id).append(":").append(std::to_string(day));
   }
-  std::string Inbound() const { return prefix_ + "inbound"; }
   std::string Nodes() const { return prefix_ + "nodes"; }
   std::string Node(std::string_view node) const { return prefix_ + "node:" + std::string(node); }
   // The clients a node holds (client -> since); expires with the node.
@@ -44,6 +50,9 @@ class Keys {
   std::string ClientPattern() const { return prefix_ + "{*}:client"; }
 
  private:
+  std::string InboundTagged(std::string_view suffix) const {
+    return std::string("{").append(prefix_).append("inbound}:").append(suffix);
+  }
   bool ParseTagged(std::string_view key, std::string_view suffix, std::string* id) const;
   std::string Tagged(std::string_view id, std::string_view suffix) const {
     std::string key;

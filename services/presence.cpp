@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "services/redis_reply.h"
 #include "shared/messages.h"
 
 namespace sp::services {
@@ -12,6 +13,23 @@ namespace {
 constexpr std::string_view kEndScript =
     "if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then "
     "return redis.call('DEL', KEYS[1]) end return 0";
+
+// KEYS: sp:{ID}:epoch, sp:{ID}:presence (one slot). ARGV: node, session,
+// since, control channel, client. The epoch is taken, recorded and published
+// in one step, so announcements leave in epoch order. The epoch key never
+// expires: restarting the count would let an old live session outrank new ones.
+constexpr std::string_view kStartScript =
+    "local epoch = redis.call('INCR', KEYS[1]) "
+    "redis.call('HSET', KEYS[2], 'node', ARGV[1], 'session', ARGV[2], 'since', ARGV[3], "
+    "           'epoch', epoch) "
+    "redis.call('PUBLISH', ARGV[4], 'session ' .. ARGV[5] .. ' ' .. ARGV[1] .. ' ' .. "
+    "           ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. epoch) "
+    "return epoch";
+
+template <class T>
+bool ParseNumber(std::string_view text, T* out) {
+  return std::from_chars(text.data(), text.data() + text.size(), *out).ec == std::errc();
+}
 
 }  // namespace
 
@@ -25,33 +43,35 @@ Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
 
 void Presence::Listen(KickHandler on_session) {
   subscriber_.Subscribe(keys_.ControlChannel(), [on_session](std::string_view message) {
-    // "session <client> <node> <session> <since_ms>"
-    std::string_view parts[5];
+    // "session <client> <node> <session> <since_ms> <epoch>"
+    std::string_view parts[6];
     size_t n = 0;
-    while (n < 5 && !message.empty()) {
+    while (n < 6 && !message.empty()) {
       size_t space = message.find(' ');
       parts[n++] = message.substr(0, space);
       message = space == std::string_view::npos ? std::string_view() : message.substr(space + 1);
     }
-    if (n != 5 || parts[0] != "session") return;
-    SessionAnnouncement a{parts[1], parts[2], parts[3], 0};
-    if (std::from_chars(parts[4].data(), parts[4].data() + parts[4].size(), a.since_ms).ec !=
-        std::errc()) {
-      return;
-    }
+    if (n != 6 || parts[0] != "session") return;
+    SessionAnnouncement a{parts[1], parts[2], parts[3], 0, 0};
+    if (!ParseNumber(parts[4], &a.since_ms) || !ParseNumber(parts[5], &a.epoch)) return;
     on_session(a);
   });
 }
 
 void Presence::SessionStarted(const std::string& client, const std::string& session,
-                              int64_t since_ms) {
+                              int64_t since_ms, std::function<void(uint64_t epoch)> on_epoch) {
   std::string since = std::to_string(since_ms);
-  commands_.Command(
-      {"HSET", keys_.Presence(client), "node", node_, "session", session, "since", since});
+  bool sent = commands_.Command(
+      {"EVAL", kStartScript, "2", keys_.Epoch(client), keys_.Presence(client), node_, session,
+       since, keys_.ControlChannel(), client},
+      [on_epoch](const redisReply* r) {
+        LogIfError(r, "redis.session_start_failed");
+        bool ok = r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+        on_epoch(ok ? static_cast<uint64_t>(r->integer) : 0);
+      });
   commands_.Command({"HSET", keys_.NodeClients(node_), client, since});
   commands_.Command({"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_)});
-  commands_.Command({"PUBLISH", keys_.ControlChannel(),
-                     "session " + client + " " + node_ + " " + session + " " + since});
+  if (!sent) on_epoch(0);
 }
 
 void Presence::SessionEnded(const std::string& client, const std::string& session) {

@@ -24,7 +24,8 @@ struct SessionAnnouncement {
   std::string_view client;
   std::string_view node;
   std::string_view session;
-  int64_t since_ms = 0;
+  int64_t since_ms = 0;  // the announcing node's clock: for people, orders nothing
+  uint64_t epoch = 0;    // from INCR sp:{ID}:epoch: the higher is the newer session
 };
 
 class Presence {
@@ -38,8 +39,11 @@ class Presence {
   // announced by any node (this one included).
   void Listen(KickHandler on_session);
 
-  // Records the session and tells every node, so an older one is closed.
-  void SessionStarted(const std::string& client, const std::string& session, int64_t since_ms);
+  // Takes the session's epoch, records the session and tells every node, so
+  // an older one is closed; `on_epoch` gets the epoch (0 when Redis gave none).
+  // Only for an authenticated client: it writes under the client's name.
+  void SessionStarted(const std::string& client, const std::string& session, int64_t since_ms,
+                      std::function<void(uint64_t epoch)> on_epoch);
   // Removes the presence entry only if it still names this session.
   void SessionEnded(const std::string& client, const std::string& session);
 

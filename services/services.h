@@ -24,7 +24,7 @@ struct ServicesConfig {
   RedisEndpoint redis;
   std::string key_prefix = "sp:";
   std::string node;
-  size_t inbound_max_len = 1000000;  // approximate trim of sp:inbound (0: never)
+  Inbound::Config inbound;  // trim of sp:inbound, window of remembered client-event ids
   uint64_t node_ttl_ms = 15000;
 };
 
@@ -35,7 +35,7 @@ class Services {
         commands(loop, config.redis, "commands"),
         subscriber(loop, config.redis, "subscriber"),
         events(commands, keys),
-        inbound(commands, keys, config.inbound_max_len),
+        inbound(commands, keys, config.inbound),
         registry(commands, keys),
         usage(commands, keys, config.node),
         presence(commands, subscriber, keys, config.node, config.node_ttl_ms),

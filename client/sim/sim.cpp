@@ -133,7 +133,7 @@ void Sim::Cleanup() {
   std::vector<std::vector<std::string>> argvs;
   for (const std::string& id : ids_) {
     argvs.push_back({"DEL", keys.Events(id), keys.Dead(id), keys.Client(id), keys.Usage(id),
-                     keys.Presence(id)});
+                     keys.Presence(id), keys.Epoch(id), keys.InboundSeen(id)});
   }
   std::string error;
   if (!Pipeline(pusher_, argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());

@@ -16,6 +16,7 @@ TEST_CASE("per-client keys carry the id as a hash tag, after the prefix") {
   CHECK(keys.Client("c1") == "sp:{c1}:client");
   CHECK(keys.Usage("c1") == "sp:{c1}:usage");
   CHECK(keys.Presence("c1") == "sp:{c1}:presence");
+  CHECK(keys.Epoch("c1") == "sp:{c1}:epoch");
 
   Keys tenant("t7:");
   CHECK(tenant.Events("c1") == "t7:{c1}:events");
@@ -25,6 +26,10 @@ TEST_CASE("per-client keys carry the id as a hash tag, after the prefix") {
 TEST_CASE("node-wide keys and the control channel") {
   Keys keys("app:");
   CHECK(keys.Inbound() == "app:inbound");
+  // In the stream's slot: the hash tag is exactly the stream's name.
+  CHECK(keys.InboundSeen("c1") == "{app:inbound}:seen:c1");
+  CHECK(keys.InboundDay("c1", 20512) == "{app:inbound}:day:c1:20512");
+  CHECK(Keys("").InboundSeen("c1") == "{inbound}:seen:c1");
   CHECK(keys.Nodes() == "app:nodes");
   CHECK(keys.Node("n1") == "app:node:n1");
   CHECK(keys.NodeClients("n1") == "app:node:n1:clients");
