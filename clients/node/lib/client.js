@@ -39,7 +39,10 @@ class SealpostClient extends EventEmitter {
 
   // Resolves with the event's id once the server has stored it in Redis.
   send(type, data = '', fields = {}) {
-    const event = { ...fields, type, data };
+    // type and data first: the stream entry keeps this order.
+    const event = { type, data, ...fields };
+    event.type = type;
+    event.data = data;
     messages.checkEvent(event);
     if (this.stopped) return Promise.reject(new SealpostError('closed', 'client is closed'));
     const { id, promise } = this.outbox.add(event);

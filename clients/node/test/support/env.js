@@ -43,8 +43,10 @@ function canConnect(port) {
 }
 
 class TestEnv {
-  static async start() {
+  // serverArgs: extra sealpost-server flags for every server this env starts.
+  static async start(serverArgs = []) {
     const env = new TestEnv();
+    env.serverArgs = serverArgs;
     await env.startRedis();
     env.serverKeyFile = path.join(env.dir, 'server.key');
     env.serverPublicKey = env.keygen(env.serverKeyFile);
@@ -65,11 +67,11 @@ class TestEnv {
     await eventually(() => canConnect(this.redisPort), 10000, 'redis-server');
   }
 
-  async startServer(extraArgs = []) {
+  async startServer() {
     const log = fs.openSync(path.join(this.dir, `server-${this.servers.length}.log`), 'w');
     const server = spawn(bin('sealpost-server'), ['--listen', `127.0.0.1:${this.port}`,
       '--redis', `redis://127.0.0.1:${this.redisPort}/0`, '--key-file', this.serverKeyFile,
-      '--log-level', 'warn', ...extraArgs], { stdio: ['ignore', log, log] });
+      '--log-level', 'warn', ...this.serverArgs], { stdio: ['ignore', log, log] });
     this.servers.push(server);
     await eventually(() => canConnect(this.port), 10000, 'sealpost-server');
     return server;
