@@ -112,4 +112,4 @@ class TestEnv {
   }
 }
 
-module.exports = { TestEnv, eventually };
+module.exports = { TestEnv, bin, eventually };
