@@ -13,6 +13,7 @@ const { normalizeOptions } = require('./options');
 const { Outbox } = require('./outbox');
 
 const RETRY_SEND_MS = 1000;
+const GOAWAY_CLOSE_MS = 30000;
 
 class SealpostClient extends EventEmitter {
   constructor(options) {
@@ -130,12 +131,19 @@ class SealpostClient extends EventEmitter {
       case 'ack': return this.outbox.settle(m.id, null);
       case 'ping': return this.conn.send(messages.pong(m.ts));
       case 'error': return this.onServerError(m);
-      case 'goaway':
-        this.draining = true;
-        this.goawayDelay = Number.isInteger(m.reconnectMs) ? m.reconnectMs : null;
-        return this.emit('goaway', m);
+      case 'goaway': return this.onGoaway(m);
       default: return undefined; // pong and future types
     }
+  }
+
+  // Keep acking, send nothing new; the server closes when its drain ends,
+  // and a server that never does is left after GOAWAY_CLOSE_MS.
+  onGoaway(m) {
+    const conn = this.conn;
+    this.draining = true;
+    this.goawayDelay = Number.isInteger(m.reconnectMs) && m.reconnectMs >= 0 ? m.reconnectMs : null;
+    this.later(GOAWAY_CLOSE_MS, () => { if (this.conn === conn) conn.close(); });
+    this.emit('goaway', m);
   }
 
   onServerError(m) {
