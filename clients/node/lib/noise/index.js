@@ -1,0 +1,6 @@
+'use strict';
+module.exports = {
+  ...require('./handshake_state'),
+  ...require('./dh'),
+  ...require('./cipher'),
+};
