@@ -1,0 +1,1 @@
+"""sealpost client."""
