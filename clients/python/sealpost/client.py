@@ -242,7 +242,9 @@ class Client:
                 if message["type"] == "goaway":
                     self._draining = True
                     delay = message.get("reconnectMs")
-                    reconnect_at = time.monotonic() + (delay / 1000 if isinstance(delay, int) else 1.0)
+                    seconds = delay / 1000 if isinstance(delay, int) else 1.0
+                    reconnect_at = time.monotonic() + seconds
+                    log.info("sealpost: goaway (%s), reconnecting in %.1f s", message.get("reason"), seconds)
                 else:
                     self._handle(connection, message)
         except ConnectionLost as e:
