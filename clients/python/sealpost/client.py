@@ -25,6 +25,8 @@ from .noise import KeyPair
 log = logging.getLogger("sealpost")
 
 _CLOSED = object()  # queue sentinel: no more events
+GOAWAY_CLOSE_LIMIT = 30.0  # seconds a draining server may keep the connection
+REPLACED_DELAY = 1.0
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Client:
         self._id_prefix = os.urandom(6).hex()
         self._conn: Optional[Connection] = None
         self._draining = False  # goaway received: send nothing new on this connection
+        self._closed_with: Optional[str] = None  # error code the server closed with
         self._connected = asyncio.Event()
         self._fatal: Optional[SealpostError] = None
         self._task: Optional["asyncio.Task[None]"] = None
@@ -193,7 +196,10 @@ class Client:
                 goaway_delay = await self._session(connection)
             except SealpostError as e:
                 return self._finish(e)
-            await asyncio.sleep(goaway_delay if goaway_delay is not None else backoff.next())
+            delay = goaway_delay if goaway_delay is not None else backoff.next()
+            if self._closed_with == "replaced":  # another session took our id: don't kick it back at once
+                delay = max(delay, REPLACED_DELAY)
+            await asyncio.sleep(delay)
 
     def _initiator(self) -> Initiator:
         assert self._key is not None
@@ -220,31 +226,35 @@ class Client:
             )
 
     async def _session(self, connection: Connection) -> Optional[float]:
-        """Runs one session until it ends; returns the delay a goaway asked for."""
+        """Runs one session until it ends; returns the delay a goaway asked for.
+        After a goaway the server drains (acks still count) and closes; the
+        delay counts from that close, as in the C++ client."""
         self._conn, self._draining, self.welcome = connection, False, connection.welcome
+        self._closed_with = None
         self._connected.set()
         for message, _ in list(self._outbox.values()):
             self._send_now(message)
         heartbeat = connection.welcome.get("heartbeatMs")
         silence_limit = max(3 * heartbeat / 1000 if isinstance(heartbeat, int) else 0, 15.0)
-        reconnect_at: Optional[float] = None
+        goaway_delay: Optional[float] = None
+        close_by: Optional[float] = None  # a draining server that never closes is left
         try:
             while True:
                 timeout = silence_limit
-                if reconnect_at is not None:
-                    timeout = min(timeout, reconnect_at - time.monotonic())
+                if close_by is not None:
+                    timeout = min(timeout, close_by - time.monotonic())
                 try:
                     message = await asyncio.wait_for(connection.receive(), max(timeout, 0))
                 except asyncio.TimeoutError:
-                    if reconnect_at is None:
-                        log.info("sealpost: server silent for %.0f s, reconnecting", silence_limit)
+                    log.info("sealpost: server silent or not closing, reconnecting")
                     break
                 if message["type"] == "goaway":
                     self._draining = True
                     delay = message.get("reconnectMs")
-                    seconds = delay / 1000 if isinstance(delay, int) else 1.0
-                    reconnect_at = time.monotonic() + seconds
-                    log.info("sealpost: goaway (%s), reconnecting in %.1f s", message.get("reason"), seconds)
+                    goaway_delay = delay / 1000 if isinstance(delay, int) and delay >= 0 else 1.0
+                    close_by = time.monotonic() + GOAWAY_CLOSE_LIMIT
+                    log.info("sealpost: goaway (%s), reconnecting %.1f s after the server closes",
+                             message.get("reason"), goaway_delay)
                 else:
                     self._handle(connection, message)
         except ConnectionLost as e:
@@ -254,7 +264,7 @@ class Client:
             self._connected.clear()
             self._drop_queued_events()
             await connection.close()
-        return None if reconnect_at is None else max(reconnect_at - time.monotonic(), 0.0)
+        return goaway_delay
 
     def _handle(self, connection: Connection, message: Dict[str, Any]) -> None:
         kind = message["type"]
@@ -289,6 +299,7 @@ class Client:
         elif error.code == "unknown_event":
             log.debug("sealpost: %s", error)  # an ack that raced a reconnect
         else:
+            self._closed_with = error.code
             log.warning("sealpost: server error %s", error)  # the server closes; we reconnect
 
     def _drop_queued_events(self) -> None:
