@@ -173,6 +173,13 @@ class Client:
     # --- connecting --------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._connect_loop()
+        except Exception as e:  # a bug must not leave consumers waiting forever
+            log.exception("sealpost: client stopped")
+            self._finish(SealpostError("internal", repr(e)))
+
+    async def _connect_loop(self) -> None:
         backoff = Backoff(self.options.backoff_min, self.options.backoff_max)
         while True:
             try:
@@ -257,7 +264,7 @@ class Client:
                              message.get("reason"), goaway_delay)
                 else:
                     self._handle(connection, message)
-        except ConnectionLost as e:
+        except (ConnectionLost, messages.ProtocolError) as e:
             log.info("sealpost: connection lost: %s", e)
         finally:
             self._conn = None
