@@ -100,6 +100,11 @@ class Client:
             self._task = None
         self._finish(None)
 
+    @property
+    def connected(self) -> bool:
+        """True while a session is active (between `welcome` and its end)."""
+        return self._conn is not None
+
     async def wait_connected(self) -> Dict[str, Any]:
         """Waits for an active session; returns its `welcome`. Raises the fatal error."""
         while not self._connected.is_set():

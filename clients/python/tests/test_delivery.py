@@ -55,3 +55,37 @@ def test_a_client_event_reaches_sp_inbound_with_the_authenticated_id(stack: Stac
     assert pairs["client"] == "dev-7"
     assert pairs["id"] == event_id
     assert (pairs["type"], pairs["data"], pairs["unit"]) == ("telemetry", "21.5C", "C")
+
+
+def test_the_chachapoly_blake2b_suite_works_end_to_end(stack: Stack) -> None:
+    stack.start_server()
+    key = stack.provision("101")
+    stack.push("101", 1)
+
+    async def scenario() -> None:
+        async with sealpost.connect(stack.address, "101", key, server_public_key=stack.server_pk,
+                                    protocol="Noise_XX_25519_ChaChaPoly_BLAKE2b") as c:
+            assert (await c.__anext__()).data == "0"
+            await c.send("reply", "ok")
+
+    run(scenario())
+    assert "reply" in stack.redis("XRANGE", "sp:inbound", "-", "+")
+
+
+def test_disabling_a_live_client_ends_it_for_good(stack: Stack) -> None:
+    stack.start_server()
+    key = stack.provision("101")
+
+    async def scenario() -> None:
+        async with sealpost.connect(stack.address, "101", key, server_public_key=stack.server_pk) as c:
+            await c.wait_connected()
+            stack.redis("HSET", "sp:{101}:client", "disabled", "1")
+            try:
+                async for _ in c:
+                    pass
+            except sealpost.SealpostError as e:
+                assert e.code == "client_disabled"
+            else:
+                raise AssertionError("the iteration ended without the server's refusal")
+
+    run(scenario())

@@ -68,3 +68,23 @@ def test_the_client_answers_heartbeats_and_keeps_its_session(stack: Stack) -> No
             assert c.welcome["session"] == session
 
     run(scenario())
+
+
+def test_a_client_event_sent_while_the_server_is_down_is_stored_once_it_is_back(stack: Stack) -> None:
+    stack.start_server()
+    key = stack.provision("101")
+
+    async def scenario() -> None:
+        async with sealpost.connect(stack.address, "101", key, server_public_key=stack.server_pk,
+                                    backoff_max=0.5) as c:
+            await c.wait_connected()
+            await asyncio.get_running_loop().run_in_executor(None, stack.stop_server)
+            await eventually(lambda: not c.connected, what="disconnect")
+            sending = asyncio.ensure_future(c.send("reading", "42"))
+            await asyncio.sleep(0.2)
+            assert not sending.done()
+            stack.start_server()
+            await asyncio.wait_for(sending, 20)
+
+    run(scenario())
+    assert stack.redis("XLEN", "sp:inbound").strip() == "1"
