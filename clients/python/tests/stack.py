@@ -68,14 +68,14 @@ class Stack:
         return f"127.0.0.1:{self.port}"
 
     def start_server(self, *extra: str) -> subprocess.Popen:
-        log = open(self.tmp / f"server-{len(self._servers)}.log", "wb")
-        self.server = subprocess.Popen(
-            [str(BIN_DIR / "sealpost-server"), "--listen", self.address,
-             "--redis", f"redis://127.0.0.1:{self.redis_port}/0",
-             "--key-file", str(self.server_key_file), "--node-id", f"py-{len(self._servers)}",
-             *extra],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        with open(self.tmp / f"server-{len(self._servers)}.log", "wb") as log:
+            self.server = subprocess.Popen(
+                [str(BIN_DIR / "sealpost-server"), "--listen", self.address,
+                 "--redis", f"redis://127.0.0.1:{self.redis_port}/0",
+                 "--key-file", str(self.server_key_file), "--node-id", f"py-{len(self._servers)}",
+                 *extra],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         self._servers.append(self.server)
         wait_for(lambda: _accepts(self.port), what="sealpost-server")
         return self.server

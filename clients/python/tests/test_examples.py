@@ -16,7 +16,7 @@ def test_timestamp_queries_are_answered_by_the_worker(stack: Stack) -> None:
     worker = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "timestamp_worker.py"),
          "--redis", f"redis://127.0.0.1:{stack.redis_port}/0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
     )
     try:
         session = subprocess.run(
@@ -50,4 +50,5 @@ def test_the_listener_prints_each_event_as_a_json_line(stack: Stack) -> None:
     finally:
         listener.kill()
         listener.wait()
+        listener.stdout.close()
     assert (line["type"], line["data"]) == ("n", "0")
