@@ -110,8 +110,10 @@ class Client:
         while not self._connected.is_set():
             if self._fatal:
                 raise self._fatal
+            if self._task is None or self._task.done():
+                raise SealpostError("closed", "the client is not running")
             waiter = asyncio.ensure_future(self._connected.wait())
-            done, _ = await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
         return self.welcome
 
@@ -149,6 +151,8 @@ class Client:
         it in `sp:inbound`; kept and sent again across reconnects until then."""
         if self._fatal:
             raise self._fatal
+        if self._task is None or self._task.done():
+            raise SealpostError("closed", "the client is not running")
         event_id = f"{self._id_prefix}-{next(self._ids)}"
         message = messages.client_event(event_id, type_, data, fields)
         future: "asyncio.Future[str]" = asyncio.get_running_loop().create_future()
