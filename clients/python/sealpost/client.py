@@ -1,0 +1,348 @@
+"""The client: one connection at a time, reconnecting with backoff; events
+handed out once each and acked after the consumer is done with them;
+client-events kept until the server has stored them."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
+
+from . import b64, keyfile, known_servers, messages
+from .backoff import Backoff
+from .connection import Connection
+from .dedupe import DedupeWindow, Seen
+from .errors import FATAL_CODES, ConnectionLost, SealpostError
+from .handshake import DEFAULT_PROTOCOL, HandshakeFailed, Initiator, PlaintextError
+from .messages import Event
+from .noise import KeyPair
+
+log = logging.getLogger("sealpost")
+
+_CLOSED = object()  # queue sentinel: no more events
+GOAWAY_CLOSE_LIMIT = 30.0  # seconds a draining server may keep the connection
+REPLACED_DELAY = 1.0
+
+
+@dataclass
+class Options:
+    server: str  # "host:port"
+    client_id: str
+    key_file: str  # created (0600) when missing, like the C++ library
+    server_public_key: Optional[str] = None  # base64; without it: known-servers file
+    known_servers_file: Optional[str] = None  # default ~/.sealpost/known_servers
+    server_name: Optional[str] = None  # known-servers entry name (default: server)
+    protocol: str = DEFAULT_PROTOCOL
+    connect_timeout: float = 10.0
+    backoff_min: float = 0.1
+    backoff_max: float = 30.0
+    resend_delay: float = 1.0  # after `unavailable` / per-second `quota`
+    dedupe_window: int = 4096
+
+
+class _KeyRejected(Exception):
+    pass
+
+
+def connect(server: str, client_id: str, key_file: str, **options: Any) -> "Client":
+    """`async with sealpost.connect("host:9300", "101", "101.key", server_public_key=...) as c:`"""
+    return Client(Options(server=server, client_id=client_id, key_file=key_file, **options))
+
+
+class Client:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._host, self._port = _split_server(options.server)
+        self._pinned = b64.decode(options.server_public_key) if options.server_public_key else None
+        self._key: Optional[KeyPair] = None
+        self._events: "asyncio.Queue[Union[Event, object]]" = asyncio.Queue()
+        self._seen = DedupeWindow(options.dedupe_window)
+        self._taken: Optional[Event] = None  # handed out, acked on the next __anext__
+        self._outbox: Dict[str, Tuple[Dict[str, Any], "asyncio.Future[str]"]] = {}
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(6).hex()
+        self._conn: Optional[Connection] = None
+        self._draining = False  # goaway received: send nothing new on this connection
+        self._closed_with: Optional[str] = None  # error code the server closed with
+        self._connected = asyncio.Event()
+        self._fatal: Optional[SealpostError] = None
+        self._task: Optional["asyncio.Task[None]"] = None
+        self.welcome: Dict[str, Any] = {}
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> "Client":
+        self.start()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self._ack_taken()  # left the loop normally: the last event is done
+        await self.close()
+
+    def start(self) -> None:
+        """Loads (or creates) the key and starts connecting. Raises KeyFileError."""
+        self._key = keyfile.load_or_create(self.options.key_file)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        self._finish(None)
+
+    @property
+    def connected(self) -> bool:
+        """True while a session is active (between `welcome` and its end)."""
+        return self._conn is not None
+
+    async def wait_connected(self) -> Dict[str, Any]:
+        """Waits for an active session; returns its `welcome`. Raises the fatal error."""
+        while not self._connected.is_set():
+            if self._fatal:
+                raise self._fatal
+            if self._task is None or self._task.done():
+                raise SealpostError("closed", "the client is not running")
+            waiter = asyncio.ensure_future(self._connected.wait())
+            await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        return self.welcome
+
+    # --- events ----------------------------------------------------------------
+
+    def __aiter__(self) -> "Client":
+        return self
+
+    async def __anext__(self) -> Event:
+        self._ack_taken()
+        item = await self._events.get()
+        if item is _CLOSED:
+            self._events.put_nowait(_CLOSED)  # later calls end too
+            if self._fatal:
+                raise self._fatal
+            raise StopAsyncIteration
+        assert isinstance(item, Event)
+        self._taken = item
+        return item
+
+    def _ack_taken(self) -> None:
+        event, self._taken = self._taken, None
+        if event is not None:
+            self._seen.mark_acked(event.event_id)
+            # Without a connection the server sends it again later; the
+            # dedupe window then answers with this ack.
+            self._send_now(messages.make("ack", eventId=event.event_id))
+
+    # --- client-events -----------------------------------------------------
+
+    async def send(
+        self, type_: str, data: Optional[str] = None, fields: Optional[Mapping[str, str]] = None
+    ) -> str:
+        """Sends a client-event and returns its id once the server has stored
+        it in `sp:inbound`; kept and sent again across reconnects until then."""
+        if self._fatal:
+            raise self._fatal
+        if self._task is None or self._task.done():
+            raise SealpostError("closed", "the client is not running")
+        event_id = f"{self._id_prefix}-{next(self._ids)}"
+        message = messages.client_event(event_id, type_, data, fields)
+        future: "asyncio.Future[str]" = asyncio.get_running_loop().create_future()
+        self._outbox[event_id] = (message, future)
+        if not self._draining:
+            self._send_now(message)
+        try:
+            return await future
+        finally:
+            self._outbox.pop(event_id, None)
+
+    def _send_now(self, message: Dict[str, Any]) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.send(message)
+        except ConnectionLost:
+            pass  # the session loop notices and reconnects
+
+    def _resend_later(self, event_id: str) -> None:
+        def resend() -> None:
+            if event_id in self._outbox and not self._draining:
+                self._send_now(self._outbox[event_id][0])
+
+        asyncio.get_running_loop().call_later(self.options.resend_delay, resend)
+
+    # --- connecting --------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._connect_loop()
+        except Exception as e:  # a bug must not leave consumers waiting forever
+            log.exception("sealpost: client stopped")
+            self._finish(SealpostError("internal", repr(e)))
+
+    async def _connect_loop(self) -> None:
+        backoff = Backoff(self.options.backoff_min, self.options.backoff_max)
+        while True:
+            try:
+                connection = await Connection.open(
+                    self._host, self._port, self._initiator(), self.options.connect_timeout
+                )
+            except SealpostError as e:  # encrypted refusal: authentic
+                if e.code in FATAL_CODES:
+                    return self._finish(e)
+                log.warning("sealpost: server refused the session: %s", e)
+                await asyncio.sleep(backoff.next())
+                continue
+            except _KeyRejected as e:
+                return self._finish(SealpostError("server_key_mismatch", str(e)))
+            except (PlaintextError, HandshakeFailed, ConnectionLost, OSError, asyncio.TimeoutError) as e:
+                log.info("sealpost: connecting to %s failed: %s", self.options.server, e or type(e).__name__)
+                await asyncio.sleep(backoff.next())
+                continue
+            backoff.reset()
+            try:
+                goaway_delay = await self._session(connection)
+            except SealpostError as e:
+                return self._finish(e)
+            delay = goaway_delay if goaway_delay is not None else backoff.next()
+            if self._closed_with == "replaced":  # another session took our id: don't kick it back at once
+                delay = max(delay, REPLACED_DELAY)
+            await asyncio.sleep(delay)
+
+    def _initiator(self) -> Initiator:
+        assert self._key is not None
+        return Initiator(self._key, self.options.client_id, self._check_server_key, self.options.protocol)
+
+    def _check_server_key(self, key: bytes) -> None:
+        if self._pinned is not None:
+            if not hmac.compare_digest(key, self._pinned):
+                raise _KeyRejected("the server's key is not the pinned key")
+            return
+        path = self.options.known_servers_file or known_servers.default_path()
+        name = self.options.server_name or self.options.server
+        key_b64 = b64.encode(key)
+        try:
+            trust, detail = known_servers.check(path, name, key_b64)
+        except OSError as e:
+            raise _KeyRejected(f"{path}: cannot record the server key: {e.strerror}") from e
+        if trust is known_servers.Trust.MISMATCH:
+            raise _KeyRejected(detail)
+        if trust is known_servers.Trust.RECORDED:
+            log.warning(
+                "sealpost: first connection to %s: its key %s is now trusted (recorded in %s)",
+                name, key_b64, path,
+            )
+
+    async def _session(self, connection: Connection) -> Optional[float]:
+        """Runs one session until it ends; returns the delay a goaway asked for.
+        After a goaway the server drains (acks still count) and closes; the
+        delay counts from that close, as in the C++ client."""
+        self._conn, self._draining, self.welcome = connection, False, connection.welcome
+        self._closed_with = None
+        self._connected.set()
+        for message, _ in list(self._outbox.values()):
+            self._send_now(message)
+        heartbeat = connection.welcome.get("heartbeatMs")
+        silence_limit = max(3 * heartbeat / 1000 if isinstance(heartbeat, int) else 0, 15.0)
+        goaway_delay: Optional[float] = None
+        close_by: Optional[float] = None  # a draining server that never closes is left
+        try:
+            while True:
+                timeout = silence_limit
+                if close_by is not None:
+                    timeout = min(timeout, close_by - time.monotonic())
+                try:
+                    message = await asyncio.wait_for(connection.receive(), max(timeout, 0))
+                except asyncio.TimeoutError:
+                    log.info("sealpost: server silent or not closing, reconnecting")
+                    break
+                if message["type"] == "goaway":
+                    self._draining = True
+                    delay = message.get("reconnectMs")
+                    goaway_delay = delay / 1000 if isinstance(delay, int) and delay >= 0 else 1.0
+                    close_by = time.monotonic() + GOAWAY_CLOSE_LIMIT
+                    log.info("sealpost: goaway (%s), reconnecting %.1f s after the server closes",
+                             message.get("reason"), goaway_delay)
+                else:
+                    self._handle(connection, message)
+        except (ConnectionLost, messages.ProtocolError) as e:
+            log.info("sealpost: connection lost: %s", e)
+        finally:
+            self._conn = None
+            self._connected.clear()
+            self._drop_queued_events()
+            await connection.close()
+        return goaway_delay
+
+    def _handle(self, connection: Connection, message: Dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "server-event":
+            event = messages.parse_server_event(message)
+            seen = self._seen.observe(event.event_id)
+            if seen is Seen.NEW:
+                self._events.put_nowait(event)
+            elif seen is Seen.ACKED:
+                self._send_now(messages.make("ack", eventId=event.event_id))
+        elif kind == "ping":
+            self._send_now(messages.make("pong", echo=message.get("ts")))
+        elif kind == "ack":
+            entry = self._outbox.get(str(message.get("id")))
+            if entry and not entry[1].done():
+                entry[1].set_result(str(message.get("id")))
+        elif kind == "error":
+            self._handle_error(message)
+
+    def _handle_error(self, message: Dict[str, Any]) -> None:
+        error = SealpostError(
+            str(message.get("code", "")), str(message.get("message", "")), bool(message.get("retry"))
+        )
+        entry = self._outbox.get(str(message.get("id"))) if "id" in message else None
+        if entry is not None:
+            if error.retry:
+                self._resend_later(str(message["id"]))
+            elif not entry[1].done():
+                entry[1].set_exception(error)
+        elif error.code in FATAL_CODES:
+            raise error
+        elif error.code == "unknown_event":
+            log.debug("sealpost: %s", error)  # an ack that raced a reconnect
+        else:
+            self._closed_with = error.code
+            log.warning("sealpost: server error %s", error)  # the server closes; we reconnect
+
+    def _drop_queued_events(self) -> None:
+        # Not yet handed out: the next session delivers them again.
+        kept = []
+        while not self._events.empty():
+            item = self._events.get_nowait()
+            if isinstance(item, Event):
+                self._seen.forget(item.event_id)
+            else:
+                kept.append(item)
+        for item in kept:
+            self._events.put_nowait(item)
+
+    def _finish(self, error: Optional[SealpostError]) -> None:
+        if error is not None and self._fatal is None:
+            log.error("sealpost: giving up: %s", error)
+            self._fatal = error
+        self._events.put_nowait(_CLOSED)
+        failure = self._fatal or SealpostError("closed", "client closed before the server stored it")
+        for _, future in self._outbox.values():
+            if not future.done():
+                future.set_exception(failure)
+
+
+def _split_server(server: str) -> Tuple[str, int]:
+    host, sep, port = server.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"server must be host:port, got {server!r}")
+    return host.strip("[]"), int(port)
