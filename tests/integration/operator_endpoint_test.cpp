@@ -36,7 +36,7 @@ struct Endpoint {
   // The value of one metric line "name value" in /metrics; -1 when absent.
   long long Metric(const std::string& name) {
     std::string body = Get("/metrics").body;
-    size_t at = body.find("\n" + name + " ");
+    size_t at = body.find(std::string("\n").append(name).append(" "));
     return at == std::string::npos ? -1 : std::atoll(body.c_str() + at + name.size() + 2);
   }
   int port;
@@ -82,7 +82,8 @@ TEST_CASE("/metrics counts what the clients did") {
   REQUIRE(impostor.Connect(ep.env.server.Port()));
   CHECK(impostor.Handshake(ep.env.server.PublicKey(), wrong, "m1") == "unknown_client");
   auto c = ep.env.Connect("m1", key);
-  for (int i = 0; i < 5; ++i) ep.env.redis.Xadd("m1", "t", "d" + std::to_string(i));
+  for (int i = 0; i < 5; ++i)
+    ep.env.redis.Xadd("m1", "t", std::string("d").append(std::to_string(i)));
   for (int got = 0; got < 5;) {
     auto m = c->ReceiveType("server-event", 5s);
     REQUIRE(m);
@@ -92,7 +93,7 @@ TEST_CASE("/metrics counts what the clients did") {
   for (int i = 0; i < 3; ++i) {
     REQUIRE(c->Send({{"type", "client-event"},
                      {"ts", sp::proto::NowMs()},
-                     {"id", "e" + std::to_string(i)},
+                     {"id", std::string("e").append(std::to_string(i))},
                      {"event", {{"type", "t"}, {"data", "x"}}}}));
     REQUIRE(c->ReceiveType("ack", 5s));
   }
