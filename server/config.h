@@ -15,6 +15,7 @@ struct Config {
   int listen_backlog = 4096;
   std::string metrics_listen;  // empty: no metrics endpoint
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string redis_password_file;  // non-empty: the password, replacing the URL's
   std::string key_file = "sealpost-server.key";
   std::string log_level = "info";
   std::string log_format = "text";
