@@ -30,6 +30,9 @@ class RedisSync {
   // reason (password never shown).
   [[nodiscard]] bool Connect(std::string_view url, const std::string& password_file,
                              std::string* error, int timeout_ms = 5000);
+  [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000) {
+    return Connect(url, std::string(), error, timeout_ms);
+  }
 
   // One command, one round trip. nullptr when the connection failed.
   Reply Command(const std::vector<std::string>& argv);
