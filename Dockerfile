@@ -11,7 +11,16 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libuv1-dev libhiredis-dev libsodium-dev \
       nlohmann-json3-dev libcli11-dev doctest-dev \
     && rm -rf /var/lib/apt/lists/*
-COPY . /src
+# Only what the build reads: docs, tests or compose edits do not invalidate
+# the compile cache, and no local file (.env) can end up in a layer.
+COPY CMakeLists.txt /src/
+COPY shared /src/shared
+COPY crypto /src/crypto
+COPY services /src/services
+COPY connections /src/connections
+COPY server /src/server
+COPY client /src/client
+COPY examples /src/examples
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release \
       -DSEALPOST_TESTS=OFF -DSEALPOST_BENCH=OFF >/dev/null \
     && cmake --build /build -j"$(nproc)" --target sealpost-server sealpost sealpost-sim
