@@ -8,12 +8,15 @@ RedisSync::~RedisSync() {
   if (ctx_) redisFree(ctx_);
 }
 
-bool RedisSync::Connect(std::string_view url, std::string* error, int timeout_ms) {
+bool RedisSync::Connect(std::string_view url, const std::string& password_file, std::string* error,
+                        int timeout_ms) {
   sp::services::RedisEndpoint ep;
   if (!sp::services::ParseRedisUrl(url, &ep, error)) {
     *error = "bad Redis URL: " + *error;
     return false;
   }
+  if (!password_file.empty() && !sp::services::ReadRedisPasswordFile(password_file, &ep, error))
+    return false;
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   ctx_ = redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
   std::string where = sp::services::RedactedUrl(ep);

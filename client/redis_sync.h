@@ -24,9 +24,15 @@ class RedisSync {
   RedisSync(const RedisSync&) = delete;
   RedisSync& operator=(const RedisSync&) = delete;
 
-  // Connects to redis://[[user]:password@]host[:port][/db], authenticates and
-  // selects the database. False with a one-line reason (password never shown).
-  [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000);
+  // Connects to redis://[[user]:password@]host[:port][/db], authenticates
+  // (with the first line of `password_file` instead of the URL's password
+  // when one is named) and selects the database. False with a one-line
+  // reason (password never shown).
+  [[nodiscard]] bool Connect(std::string_view url, const std::string& password_file,
+                             std::string* error, int timeout_ms = 5000);
+  [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000) {
+    return Connect(url, std::string(), error, timeout_ms);
+  }
 
   // One command, one round trip. nullptr when the connection failed.
   Reply Command(const std::vector<std::string>& argv);

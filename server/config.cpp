@@ -103,6 +103,8 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   opt("--status-sample-clients", c->status_sample_clients, "SEALPOST_STATUS_SAMPLE_CLIENTS",
       "Sessions whose queue depth the status page reads from Redis per refresh");
   opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
+  opt("--redis-password-file", c->redis_password_file, "SEALPOST_REDIS_PASSWORD_FILE",
+      "Read the Redis password from this file's first line (replaces the URL's password)");
   opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
       "Server static key file (created 0600 if missing)");
   opt("--log-level", c->log_level, "SEALPOST_LOG_LEVEL", "debug, info, warn, error or off");

@@ -18,6 +18,7 @@ struct Config {
   uint64_t metrics_timeout_ms = 2000;
   size_t status_sample_clients = 10000;
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string redis_password_file;  // non-empty: the password, replacing the URL's
   std::string key_file = "sealpost-server.key";
   std::string log_level = "info";
   std::string log_format = "text";

@@ -151,6 +151,11 @@ int main(int argc, char** argv) {
     sp::log::Error("config.invalid", {{"option", "redis"}, {"error", error}});
     return 2;
   }
+  if (!s.config.redis_password_file.empty() &&
+      !sp::services::ReadRedisPasswordFile(s.config.redis_password_file, &sc.redis, &error)) {
+    sp::log::Error("config.invalid", {{"option", "redis-password-file"}, {"error", error}});
+    return 2;
+  }
 
   s.loop = uv_default_loop();
   s.services = std::make_unique<sp::services::Services>(s.loop, sc);

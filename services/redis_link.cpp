@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "services/redis_uv_adapter.h"
@@ -81,6 +82,22 @@ std::string RedactedUrl(const RedisEndpoint& ep) {
   if (!ep.password.empty()) url += ep.username + ":***@";
   url += ep.host + ":" + std::to_string(ep.port) + "/" + std::to_string(ep.db);
   return url;
+}
+
+bool ReadRedisPasswordFile(const std::string& path, RedisEndpoint* endpoint, std::string* error) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    *error = std::string("cannot read the Redis password file ").append(path);
+    return false;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    *error = std::string("the Redis password file ").append(path).append(" is empty");
+    return false;
+  }
+  endpoint->password = std::move(line);
+  return true;
 }
 
 RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)

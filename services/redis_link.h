@@ -29,6 +29,12 @@ struct RedisEndpoint {
 [[nodiscard]] bool ParseRedisUrl(std::string_view url, RedisEndpoint* out, std::string* error);
 // The URL with any password replaced by "***", for logs.
 std::string RedactedUrl(const RedisEndpoint& endpoint);
+// Sets endpoint->password to the first line of `path` (a trailing CR is
+// dropped). A file readable only by the service keeps the password out of
+// URLs, command lines and container configuration. False with a reason (the
+// file's name, never its content) when it cannot be read or is empty.
+[[nodiscard]] bool ReadRedisPasswordFile(const std::string& path, RedisEndpoint* endpoint,
+                                         std::string* error);
 
 class RedisLink {
  public:

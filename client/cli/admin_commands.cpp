@@ -60,7 +60,7 @@ bool Open(const State& s, tools::RedisSync* redis, bool check_id, int* rc) {
     return false;
   }
   std::string error;
-  if (!redis->Connect(s.common.redis, &error)) {
+  if (!redis->Connect(s.common.redis, s.common.redis_password_file, &error)) {
     *rc = Fail(error);
     return false;
   }

@@ -31,6 +31,9 @@ void AddCommonFlags(CLI::App* app, CommonFlags* f, unsigned groups) {
     app->add_option("--redis", f->redis, "Redis URL redis://[[user]:pass@]host[:port][/db]")
         ->envname("SEALPOST_REDIS_URL")
         ->capture_default_str();
+    app->add_option("--redis-password-file", f->redis_password_file,
+                    "Read the Redis password from this file's first line")
+        ->envname("SEALPOST_REDIS_PASSWORD_FILE");
     app->add_option("--key-prefix", f->key_prefix, "Prefix of every Redis key")
         ->envname("SEALPOST_KEY_PREFIX")
         ->capture_default_str();

@@ -20,6 +20,7 @@ struct CommonFlags {
   std::string server_name;    // the known-servers entry's name (default: --server)
   std::string key;
   std::string redis = "redis://127.0.0.1:6379/0";
+  std::string redis_password_file;  // non-empty: replaces the URL's password
   std::string key_prefix = "sp:";
   std::string id;
   std::string protocol = "Noise_XX_25519_AESGCM_SHA256";
@@ -28,7 +29,7 @@ struct CommonFlags {
 
 enum FlagGroup : unsigned {
   kServerFlags = 1,  // --server --server-pk --known-servers --protocol
-  kRedisFlags = 2,   // --redis --key-prefix
+  kRedisFlags = 2,   // --redis --redis-password-file --key-prefix
   kIdFlag = 4,       // --id
   kKeyFlag = 8,      // --key
 };

@@ -80,7 +80,8 @@ bool Sim::Prepare(std::string* error) {
     }
   }
   payload_.assign(config_.payload, 'x');
-  return pusher_.Connect(config_.common.redis, error) && Provision(error);
+  return pusher_.Connect(config_.common.redis, config_.common.redis_password_file, error) &&
+         Provision(error);
 }
 
 bool Sim::Provision(std::string* error) {
