@@ -15,6 +15,7 @@ bool RedisSync::Connect(std::string_view url, std::string* error, int timeout_ms
     return false;
   }
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (ctx_) redisFree(ctx_);
   ctx_ = redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
   std::string where = sp::services::RedactedUrl(ep);
   if (ctx_ == nullptr || ctx_->err) {
@@ -56,18 +57,21 @@ struct ArgvView {
 }  // namespace
 
 Reply RedisSync::Command(const std::vector<std::string>& argv) {
+  if (ctx_ == nullptr) return nullptr;
   ArgvView v(argv);
   return Reply(static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));
 }
 
 void RedisSync::Append(const std::vector<std::string>& argv) {
+  if (ctx_ == nullptr) return;
   ArgvView v(argv);
   redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
 }
 
 Reply RedisSync::Next() {
   void* reply = nullptr;
+  if (ctx_ == nullptr) return nullptr;
   if (redisGetReply(ctx_, &reply) != REDIS_OK) return nullptr;
   return Reply(static_cast<redisReply*>(reply));
 }

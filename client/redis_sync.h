@@ -26,6 +26,7 @@ class RedisSync {
 
   // Connects to redis://[[user]:password@]host[:port][/db], authenticates and
   // selects the database. False with a one-line reason (password never shown).
+  // Called again, it drops the old connection first (to reconnect).
   [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000);
 
   // One command, one round trip. nullptr when the connection failed.
@@ -36,6 +37,9 @@ class RedisSync {
 
   // The connection-level error after a nullptr reply.
   std::string Error() const;
+  // True when not connected or when the connection failed: hiredis will not
+  // use it again, every later command fails until Connect() succeeds.
+  bool Broken() const { return ctx_ == nullptr || ctx_->err != 0; }
 
  private:
   redisContext* ctx_ = nullptr;
