@@ -15,12 +15,17 @@ namespace sp::testkit {
 
 class Redis {
  public:
-  // Starts redis-server on a free port in its own directory (AOF optional).
-  explicit Redis(bool aof = false);
+  // Starts redis-server on a free port in its own directory (AOF optional,
+  // fsynced as `appendfsync` says: everysec or always).
+  explicit Redis(bool aof = false, std::string appendfsync = "everysec");
   ~Redis();
   int Port() const { return port_; }
   std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   void Restart();  // stop (SIGTERM, AOF flushed) and start again on the same port and dir
+  void Stop();     // SIGTERM (AOF flushed), for an outage; Start() brings it back
+  void Kill9();    // SIGKILL: what the AOF fsync policy kept survives
+  void Start();    // on the same port and dir, waits until the AOF is loaded
+  pid_t Pid() const { return process_.Pid(); }
   // Runs one command on a fresh synchronous connection.
   std::unique_ptr<redisReply, void (*)(void*)> Command(const std::vector<std::string>& argv);
   long long Integer(const std::vector<std::string>& argv);
@@ -31,6 +36,7 @@ class Redis {
  private:
   void Launch();
   bool aof_;
+  std::string appendfsync_;
   int port_;
   TempDir dir_;
   Process process_;
@@ -39,9 +45,11 @@ class Redis {
 
 class Server {
  public:
-  Server(Redis& redis, std::vector<std::string> extra_args = {});
+  // Listens on `host` (a loopback address unless a test made another one).
+  Server(Redis& redis, std::vector<std::string> extra_args = {}, std::string host = "127.0.0.1");
   ~Server();
   int Port() const { return port_; }
+  const std::string& Host() const { return host_; }
   const crypto::KeyPair& Key() const { return key_; }
   std::string PublicKey() const { return crypto::PublicKeyBase64(key_); }
   Process& Proc() { return process_; }
@@ -53,6 +61,7 @@ class Server {
   void Launch();
   Redis& redis_;
   std::vector<std::string> extra_;
+  std::string host_;
   int port_;
   TempDir dir_;
   crypto::KeyPair key_;
