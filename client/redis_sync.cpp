@@ -43,6 +43,11 @@ bool RedisSync::Connect(std::string_view url, std::string* error, int timeout_ms
   return true;
 }
 
+void RedisSync::SetTimeout(int timeout_ms) {
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (ctx_) redisSetTimeout(ctx_, tv);
+}
+
 namespace {
 struct ArgvView {
   std::vector<const char*> ptrs;

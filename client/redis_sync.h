@@ -29,6 +29,9 @@ class RedisSync {
   // Called again, it drops the old connection first (to reconnect).
   [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000);
 
+  // How long a command may wait for its reply (Connect sets its own timeout).
+  void SetTimeout(int timeout_ms);
+
   // One command, one round trip. nullptr when the connection failed.
   Reply Command(const std::vector<std::string>& argv);
   // Pipelining: queue any number of commands, then read one reply each.

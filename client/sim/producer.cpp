@@ -10,6 +10,7 @@ constexpr uint64_t kBackoffMaxMs = 2000;
 // Short, so that a Redis host that does not answer at all (rather than
 // refusing) stalls the simulator's loop for little longer than this.
 constexpr int kReconnectTimeoutMs = 500;
+constexpr int kCommandTimeoutMs = 5000;  // as for the first connection
 }  // namespace
 
 bool Producer::Connect(std::string_view url, std::string* error) {
@@ -18,7 +19,9 @@ bool Producer::Connect(std::string_view url, std::string* error) {
 }
 
 bool Producer::TryConnect(std::string* error) {
-  return redis_.Connect(url_, error, kReconnectTimeoutMs);
+  if (!redis_.Connect(url_, error, kReconnectTimeoutMs)) return false;
+  redis_.SetTimeout(kCommandTimeoutMs);
+  return true;
 }
 
 void Producer::LinkFailed(uint64_t now_ms) {

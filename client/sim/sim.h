@@ -77,7 +77,7 @@ class Sim {
   void ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq, uint64_t now_us);
   // Pushes whose reply a broken link took away (sim_push.cpp)
   bool Reconcile();
-  bool AdoptUncertain(uint32_t index, const Event& event, const EventKey& key);
+  bool AdoptUncertain(uint32_t target, std::string_view sim_seq, const EventKey& key);
   void Churn();
   void SendClientEvents();
   void Progress();

@@ -43,6 +43,20 @@ void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_s
   }
 }
 
+namespace {
+
+// The `sim_seq` field of an XRANGE entry ([id, [name, value, ...]]), or "".
+std::string_view SimSeqOf(const redisReply* entry) {
+  const redisReply* fields = entry->element[1];
+  if (fields->type != REDIS_REPLY_ARRAY) return {};
+  for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+    if (tools::Text(fields->element[f]) == "sim_seq") return tools::Text(fields->element[f + 1]);
+  }
+  return {};
+}
+
+}  // namespace
+
 // After a reconnect, before pushing again: the uncertain pushes to a client
 // are among the newest entries of its stream, if Redis kept them. False
 // when the link broke again (the search is repeated after the next one).
@@ -58,26 +72,12 @@ bool Sim::Reconcile() {
       producer_.LinkFailed(uv_now(loop_));
       return false;
     }
-    if (r->type != REDIS_REPLY_ARRAY) continue;
-    for (size_t i = 0; i < r->elements; ++i) {
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
       const redisReply* entry = r->element[i];
-      if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
-      const redisReply* fields = entry->element[1];
-      for (size_t f = 0; f + 1 < fields->elements; f += 2) {
-        if (tools::Text(fields->element[f]) != "sim_seq") continue;
-        std::string_view v = tools::Text(fields->element[f + 1]);
-        uint64_t seq = 0;
-        std::from_chars(v.data(), v.data() + v.size(), seq);
-        auto it = uncertain_.find(seq);
-        EventKey key{target, 0, 0};
-        if (it == uncertain_.end() || it->second.target != target ||
-            !ParseStreamId(tools::Text(entry->element[0]), &key.ms, &key.seq))
-          continue;
-        pushed_[key] = Pushed{it->second.sent_us, 0};
-        sent_++;
-        push_recovered_++;
-        uncertain_.erase(it);
-      }
+      EventKey key{target, 0, 0};
+      if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 &&
+          ParseStreamId(tools::Text(entry->element[0]), &key.ms, &key.seq))
+        AdoptUncertain(target, SimSeqOf(entry), key);
     }
   }
   size_t not_stored = 0;
@@ -90,14 +90,14 @@ bool Sim::Reconcile() {
   return true;
 }
 
-// An uncertain push can also arrive before the reconnect: the server read it
-// from Redis just before the link broke.
-bool Sim::AdoptUncertain(uint32_t index, const Event& event, const EventKey& key) {
-  std::string_view v = event.Get("sim_seq");
+// Found in the stream after the reconnect, or delivered (the server read it
+// just before the link broke): the push was stored after all.
+bool Sim::AdoptUncertain(uint32_t target, std::string_view sim_seq, const EventKey& key) {
   uint64_t seq = 0;
-  if (std::from_chars(v.data(), v.data() + v.size(), seq).ec != std::errc()) return false;
+  auto parsed = std::from_chars(sim_seq.data(), sim_seq.data() + sim_seq.size(), seq);
+  if (sim_seq.empty() || parsed.ec != std::errc()) return false;
   auto it = uncertain_.find(seq);
-  if (it == uncertain_.end() || it->second.target != index) return false;
+  if (it == uncertain_.end() || it->second.target != target) return false;
   pushed_[key] = Pushed{it->second.sent_us, 0};
   sent_++;
   push_recovered_++;

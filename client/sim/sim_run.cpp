@@ -56,7 +56,8 @@ void Sim::OnEvent(uint32_t index, const Event& event) {
     return;
   }
   auto it = pushed_.find(key);
-  if (it == pushed_.end() && AdoptUncertain(index, event, key)) it = pushed_.find(key);
+  if (it == pushed_.end() && AdoptUncertain(index, event.Get("sim_seq"), key))
+    it = pushed_.find(key);
   if (it == pushed_.end()) {
     unknown_++;
     return;
