@@ -1,5 +1,7 @@
 #include "connections/connection_table.h"
 
+#include <algorithm>
+
 namespace sp::connections {
 
 Connection* ConnectionTable::Find(uint64_t id) const {
@@ -34,10 +36,13 @@ Connection* ConnectionTable::FindClient(const std::string& client) const {
   return it == by_client_.end() ? nullptr : Find(it->second);
 }
 
-std::vector<std::string> ConnectionTable::ClientIds() const {
+std::vector<std::string> ConnectionTable::ClientIds(size_t max) const {
   std::vector<std::string> ids;
-  ids.reserve(by_client_.size());
-  for (const auto& [client, id] : by_client_) ids.push_back(client);
+  ids.reserve(std::min(max, by_client_.size()));
+  for (const auto& [client, id] : by_client_) {
+    if (ids.size() == max) break;
+    ids.push_back(client);
+  }
   return ids;
 }
 

@@ -29,8 +29,8 @@ class ConnectionTable {
   bool Unbind(const std::string& client, uint64_t conn_id);
   Connection* FindClient(const std::string& client) const;
   size_t SessionCount() const { return by_client_.size(); }
-  // A copy, for the same reason as All().
-  std::vector<std::string> ClientIds() const;
+  // A copy, for the same reason as All(); at most `max` of them.
+  std::vector<std::string> ClientIds(size_t max = SIZE_MAX) const;
 
  private:
   std::unordered_map<uint64_t, Connection*> by_id_;

@@ -228,6 +228,10 @@ uint64_t Hub::InflightTotal() const {
   return n;
 }
 
+std::vector<std::string> Hub::SessionClients(size_t max) const {
+  return ctx_.table.ClientIds(max);
+}
+
 // ---- Periodic work -------------------------------------------------------------
 
 void Hub::OnTick(uv_timer_t* timer) {

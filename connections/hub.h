@@ -39,6 +39,11 @@ class Hub final : public ConnectionEvents {
   size_t HandshakesWaiting() const { return admission_.Waiting(); }
   size_t SessionCount() const { return ctx_.table.SessionCount(); }
   uint64_t InflightTotal() const;
+  // True from the start of a graceful shutdown: the node accepts no one.
+  bool Draining() const { return ctx_.shutting_down; }
+  // The client ids of this loop's live sessions (at most `max`), for the
+  // status page's queue survey.
+  std::vector<std::string> SessionClients(size_t max) const;
 
  private:
   // ---- ConnectionEvents ------------------------------------------------------------

@@ -95,7 +95,13 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   opt("--listen", c->listen, "SEALPOST_LISTEN", "Client listen address HOST:PORT");
   opt("--listen-backlog", c->listen_backlog, "SEALPOST_LISTEN_BACKLOG", "TCP accept backlog");
   opt("--metrics-listen", c->metrics_listen, "SEALPOST_METRICS_LISTEN",
-      "Prometheus metrics HOST:PORT (empty: off)");
+      "Operator endpoint HOST:PORT: /metrics, /healthz, /readyz, status page at / (empty: off)");
+  opt("--metrics-max-connections", c->metrics_max_connections, "SEALPOST_METRICS_MAX_CONNECTIONS",
+      "Open connections to the operator endpoint; a new one evicts the oldest still idle");
+  opt("--metrics-timeout-ms", c->metrics_timeout_ms, "SEALPOST_METRICS_TIMEOUT_MS",
+      "An operator endpoint request must arrive and be answered within this");
+  opt("--status-sample-clients", c->status_sample_clients, "SEALPOST_STATUS_SAMPLE_CLIENTS",
+      "Sessions whose queue depth the status page reads from Redis per refresh");
   opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
   opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
       "Server static key file (created 0600 if missing)");
@@ -189,10 +195,11 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   sc.node = c->node_id;
   std::string error;
   if (b.inflight_window == 0 || b.max_attempts == 0 || t.ack_timeout_ms == 0 ||
-      b.max_frame_bytes < 256 || b.max_id_bytes == 0 || b.max_handshake_payload_bytes < 64) {
+      b.max_frame_bytes < 256 || b.max_id_bytes == 0 || b.max_handshake_payload_bytes < 64 ||
+      c->metrics_max_connections == 0 || c->metrics_timeout_ms == 0) {
     error =
-        "inflight window, max attempts, ack timeout and max id bytes must be > 0; max frame "
-        ">= 256; max handshake payload >= 64";
+        "inflight window, max attempts, ack timeout, max id bytes, metrics max connections and "
+        "metrics timeout must be > 0; max frame >= 256; max handshake payload >= 64";
   }
   if (!error.empty()) {
     std::cerr << "sealpost-server: " << error << "\n";

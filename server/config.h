@@ -14,6 +14,9 @@ struct Config {
   std::string listen = "0.0.0.0:9300";
   int listen_backlog = 4096;
   std::string metrics_listen;  // empty: no metrics endpoint
+  size_t metrics_max_connections = 64;
+  uint64_t metrics_timeout_ms = 2000;
+  size_t status_sample_clients = 10000;
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string key_file = "sealpost-server.key";
   std::string log_level = "info";

@@ -9,11 +9,12 @@
 
 #include "connections/hub.h"
 #include "crypto/keys.h"
+#include "server/admin_routes.h"
 #include "server/config.h"
+#include "server/http_server.h"
 #include "server/listener.h"
-#include "server/metrics.h"
-#include "server/metrics_http.h"
 #include "server/server_key.h"
+#include "server/status_board.h"
 #include "services/services.h"
 #include "shared/log.h"
 
@@ -25,7 +26,8 @@ struct Server {
   sp::crypto::KeyPair key;
   std::unique_ptr<sp::services::Services> services;
   std::unique_ptr<sp::connections::Hub> hub;
-  std::unique_ptr<sp::server::MetricsHttp> metrics;
+  std::unique_ptr<sp::server::StatusBoard> status;
+  std::unique_ptr<sp::server::HttpServer> admin;  // metrics, health, status page
   uv_tcp_t listener;
   uv_signal_t sigterm;
   uv_signal_t sigint;
@@ -64,7 +66,10 @@ void StopLinks() {
   Server* s = g_server;
   auto pending = std::make_shared<int>(2);
   auto done = [pending] {
-    if (--*pending == 0) uv_stop(g_server->loop);
+    if (--*pending != 0) return;
+    // Readiness kept saying "draining" until now; the endpoint goes last.
+    if (g_server->admin) g_server->admin->Stop();
+    uv_stop(g_server->loop);
   };
   s->services->commands.Stop(done);
   s->services->subscriber.Stop(done);
@@ -76,7 +81,6 @@ void OnSignal(uv_signal_t* handle, int signum) {
   s->stopping = true;
   sp::log::Info("node.stopping", {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
   uv_close(reinterpret_cast<uv_handle_t*>(&s->listener), nullptr);  // stop accepting
-  if (s->metrics) s->metrics->Stop();
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   s->hub->BeginShutdown(StopLinks);
@@ -103,9 +107,16 @@ bool StartListening(Server& s) {
                      {{"option", "metrics-listen"}, {"value", s.config.metrics_listen}});
       return false;
     }
-    s.metrics = std::make_unique<sp::server::MetricsHttp>(
-        s.loop, [&s] { return sp::server::RenderMetrics(*s.hub, *s.services); });
-    if ((rc = s.metrics->Start(host, port)) != 0) {
+    sp::server::StatusSettings status;
+    status.sample_clients = s.config.status_sample_clients;
+    s.status =
+        std::make_unique<sp::server::StatusBoard>(*s.hub, *s.services, s.config.node_id, status);
+    sp::server::HttpLimits limits;
+    limits.max_connections = s.config.metrics_max_connections;
+    limits.timeout_ms = s.config.metrics_timeout_ms;
+    s.admin = std::make_unique<sp::server::HttpServer>(
+        s.loop, limits, sp::server::AdminRoutes(*s.hub, *s.services, *s.status));
+    if ((rc = s.admin->Start(host, port)) != 0) {
       sp::log::Error("metrics.listen_failed",
                      {{"address", s.config.metrics_listen}, {"error", uv_strerror(rc)}});
       return false;

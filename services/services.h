@@ -12,6 +12,7 @@
 #include "services/keys.h"
 #include "services/notifier.h"
 #include "services/presence.h"
+#include "services/queue_depths.h"
 #include "services/redis_link.h"
 #include "services/registry.h"
 #include "services/revocations.h"
@@ -39,7 +40,8 @@ class Services {
         usage(commands, keys, config.node),
         presence(commands, subscriber, keys, config.node, config.node_ttl_ms),
         notifier(commands, subscriber, keys, config.redis.db),
-        revocations(subscriber, keys, config.redis.db) {}
+        revocations(subscriber, keys, config.redis.db),
+        queue_depths(commands, keys) {}
 
   Keys keys;
   RedisLink commands;
@@ -51,6 +53,7 @@ class Services {
   Presence presence;
   Notifier notifier;
   Revocations revocations;
+  QueueDepths queue_depths;
 };
 
 }  // namespace sp::services

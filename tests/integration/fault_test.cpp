@@ -49,7 +49,7 @@ struct RedisOutage {
 // while Redis is down, 200 "ready" again after; /healthz 200 throughout.
 void CheckNotReady(int metrics_port) {
   bool not_ready = Eventually([&] { return HttpGet(metrics_port, "/readyz").status == 503; }, 5s);
-  HttpResponse r = HttpGet(metrics_port, "/readyz");
+  HttpReply r = HttpGet(metrics_port, "/readyz");
   INFO("/readyz during the outage: " << r.status << " " << r.body);
   CHECK(not_ready);
   CHECK(r.body.rfind("not ready: ", 0) == 0);
@@ -58,7 +58,7 @@ void CheckNotReady(int metrics_port) {
 
 void CheckReadyAgain(int metrics_port) {
   bool ready = Eventually([&] { return HttpGet(metrics_port, "/readyz").status == 200; }, 15s);
-  HttpResponse r = HttpGet(metrics_port, "/readyz");
+  HttpReply r = HttpGet(metrics_port, "/readyz");
   INFO("/readyz after the outage: " << r.status << " " << r.body);
   CHECK(ready);
   CHECK(r.body == "ready\n");

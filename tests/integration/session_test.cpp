@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "shared/messages.h"
+#include "tests/support/http_get.h"
 #include "tests/support/server_env.h"
 #include "tests/support/temp_dir.h"
 
@@ -31,26 +32,6 @@ nlohmann::json ClientEvent(const std::string& id, const std::string& type,
           {"ts", sp::proto::NowMs()},
           {"id", id},
           {"event", {{"type", type}, {"data", data}}}};
-}
-
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return "";
-  }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  send(fd, req.data(), req.size(), 0);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
 }
 
 // How many XREADGROUP commands the Redis on `port` has served (INFO commandstats).
@@ -410,11 +391,11 @@ TEST_CASE("metrics are served in Prometheus text format") {
   env.redis.Provision("m", key);
   auto c = env.Connect("m", key);
   REQUIRE(WaitForPort(metrics_port, 5s));
-  std::string body = HttpGet(metrics_port, "/metrics");
+  std::string body = HttpGet(metrics_port, "/metrics").raw;
   CHECK(body.find("200 OK") != std::string::npos);
   CHECK(body.find("sealpost_sessions 1") != std::string::npos);
   CHECK(body.find("sealpost_redis_up 1") != std::string::npos);
-  CHECK(HttpGet(metrics_port, "/nope").find("404") != std::string::npos);
+  CHECK(HttpGet(metrics_port, "/nope").status == 404);
 }
 
 TEST_CASE("without keyspace notifications (CONFIG disabled) delivery falls back to polling") {

@@ -36,7 +36,7 @@ void Redis::Launch() {
 
 void Redis::Restart() {
   Stop();
-  Start();
+  Launch();
 }
 
 void Redis::Stop() {
@@ -47,10 +47,6 @@ void Redis::Stop() {
 void Redis::Kill9() {
   if (ctx_) redisFree(ctx_), ctx_ = nullptr;
   process_.Kill9();
-}
-
-void Redis::Start() {
-  Launch();
 }
 
 std::unique_ptr<redisReply, void (*)(void*)> Redis::Command(const std::vector<std::string>& argv) {

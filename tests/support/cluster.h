@@ -22,10 +22,9 @@ class Redis {
   int Port() const { return port_; }
   std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   void Restart();  // stop (SIGTERM, AOF flushed) and start again on the same port and dir
-  void Stop();     // SIGTERM (AOF flushed), for an outage; Start() brings it back
-  void Kill9();    // SIGKILL: what the AOF fsync policy kept survives
-  void Start();    // on the same port and dir, waits until the AOF is loaded
-  pid_t Pid() const { return process_.Pid(); }
+  void Stop();     // SIGTERM (AOF flushed); Start() brings it back on the same port and dir
+  void Start() { Launch(); }
+  void Kill9();  // SIGKILL: what the AOF fsync policy kept survives; Start() as after Stop()
   // Runs one command on a fresh synchronous connection.
   std::unique_ptr<redisReply, void (*)(void*)> Command(const std::vector<std::string>& argv);
   long long Integer(const std::vector<std::string>& argv);

@@ -1,18 +1,20 @@
-// A plain HTTP/1.1 GET on 127.0.0.1 for the server's metrics listener
-// (/metrics, /healthz, /readyz): enough to read a status line and a body.
+// A minimal blocking HTTP client for the operator endpoint tests: one request
+// per connection, as the server answers it.
 #pragma once
 
-#include <chrono>
 #include <string>
 
 namespace sp::testkit {
 
-struct HttpResponse {
-  int status = 0;  // 0: no answer (refused, closed early, timed out)
-  std::string body;
+struct HttpReply {
+  int status = 0;    // 0: no connection or no status line
+  std::string body;  // after the blank line
+  std::string raw;   // everything received
 };
 
-HttpResponse HttpGet(int port, const std::string& path,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(2));
+// Sends `request` verbatim to 127.0.0.1:`port` and reads until the server
+// closes (bounded by a 5 s receive timeout).
+HttpReply HttpExchange(int port, const std::string& request);
+HttpReply HttpGet(int port, const std::string& path);
 
 }  // namespace sp::testkit
