@@ -2,12 +2,13 @@
 // SIGKILL, Redis stopped or killed, a client that stops reading, a client
 // whose packets vanish without a FIN. Every test here is named "fault: ..."
 // and is in the doctest suite "faults", so that a slow (sanitizer) pass can
-// leave them out with `ctest -E 'integration: fault: '`.
+// leave them out with `ctest -E 'fault: '`.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -124,7 +125,9 @@ TEST_SUITE("faults") {
     REQUIRE(sim.WaitForOutput("pushing", 20s));
     auto start = std::chrono::steady_clock::now();
 
-    unsigned seed = std::random_device{}();
+    // A failing run's moments come again with SEALPOST_FAULT_SEED=<seed>.
+    const char* fixed = std::getenv("SEALPOST_FAULT_SEED");
+    unsigned seed = fixed ? static_cast<unsigned>(std::stoul(fixed)) : std::random_device{}();
     MESSAGE("kill moments seed " << seed);
     std::vector<double> moments = SpreadMoments(kKills, 1.0, kDuration - 3, 2.0, seed);
     std::chrono::milliseconds slowest_return{0};
@@ -169,7 +172,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE(
-      "fault: a client that stops reading is closed at the write-queue limit, and its events wait") {
+      "fault: a client that stops reading is closed at the write-queue limit, and its events "
+      "wait") {
     constexpr size_t kQueueLimit = 256 * 1024;
     constexpr int kWindow = 2048;
     constexpr size_t kEventBytes = 4096;
@@ -254,8 +258,8 @@ TEST_SUITE("faults") {
     auto found_after = Since(cut_at);
     MESSAGE("half-open connection closed by heartbeat after " << found_after.count() << " ms");
     REQUIRE(found);
-    // No pong for heartbeat_timeout_ms, checked at each ping: closed within
-    // timeout + interval of the last pong (and not before the timeout).
+    // Closed when no pong came for heartbeat_timeout_ms, checked at each
+    // ping; the last pong came at most one interval before the cut.
     CHECK(found_after.count() <= kTimeoutMs + kIntervalMs + 500);
     CHECK(found_after.count() >= kTimeoutMs - kIntervalMs);
 
