@@ -136,9 +136,7 @@ void Sim::Cleanup() {
                      keys.Presence(id)});
   }
   std::string error;
-  // The link may have broken late in the run (Redis restarted) and not been
-  // needed since: one attempt to reconnect before giving up on the cleanup.
-  if (!producer_.EnsureConnected(&error) || !Pipeline(producer_.Redis(), argvs, &error)) {
+  if (!PipelineReconnecting(argvs, &error)) {
     std::fprintf(stderr, "cleanup: %s\n", error.c_str());
     return;
   }
@@ -147,8 +145,16 @@ void Sim::Cleanup() {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   argvs.clear();
   for (const std::string& id : ids_) argvs.push_back({"DEL", keys.Usage(id), keys.Presence(id)});
-  if (!Pipeline(producer_.Redis(), argvs, &error))
-    std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+  if (!PipelineReconnecting(argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+}
+
+// The link may have broken late in the run (Redis restarted) and not been
+// used since: one more try on a new connection before giving up.
+bool Sim::PipelineReconnecting(const std::vector<std::vector<std::string>>& argvs,
+                               std::string* error) {
+  if (producer_.EnsureConnected(error) && Pipeline(producer_.Redis(), argvs, error)) return true;
+  return producer_.Redis().Broken() && producer_.EnsureConnected(error) &&
+         Pipeline(producer_.Redis(), argvs, error);
 }
 
 void Sim::PrintSummary() {

@@ -65,6 +65,7 @@ class Sim {
   bool Provision(std::string* error);
   void CreateClients();
   void Cleanup();
+  bool PipelineReconnecting(const std::vector<std::vector<std::string>>& argvs, std::string* error);
   void PrintSummary();
   std::string SourceIp(uint64_t index) const;
 
