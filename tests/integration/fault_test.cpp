@@ -215,7 +215,13 @@ TEST_SUITE("faults") {
                                    << " ms");
     kill(listener.proc.Pid(), SIGCONT);
     CHECK(closed);
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed memory resident (its quarantine): the
+    // server's RSS says nothing about what it holds for this client.
+    MESSAGE("RSS bound not checked under AddressSanitizer");
+#else
     CHECK(peak_kb - baseline_kb <= bound_kb);
+#endif
     // Resumed, it reads what was buffered, finds the connection gone,
     // reconnects and gets every event (duplicates are counted once).
     auto received = [&] { return listener.DistinctEvents() == kWhileStopped + kAfterClose; };
