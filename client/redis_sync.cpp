@@ -18,6 +18,7 @@ bool RedisSync::Connect(std::string_view url, const std::string& password_file, 
   if (!password_file.empty() && !sp::services::ReadRedisPasswordFile(password_file, &ep, error))
     return false;
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (ctx_) redisFree(ctx_);
   ctx_ = redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
   std::string where = sp::services::RedactedUrl(ep);
   if (ctx_ == nullptr || ctx_->err) {
@@ -45,6 +46,11 @@ bool RedisSync::Connect(std::string_view url, const std::string& password_file, 
   return true;
 }
 
+void RedisSync::SetTimeout(int timeout_ms) {
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (ctx_) redisSetTimeout(ctx_, tv);
+}
+
 namespace {
 struct ArgvView {
   std::vector<const char*> ptrs;
@@ -59,18 +65,21 @@ struct ArgvView {
 }  // namespace
 
 Reply RedisSync::Command(const std::vector<std::string>& argv) {
+  if (ctx_ == nullptr) return nullptr;
   ArgvView v(argv);
   return Reply(static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));
 }
 
 void RedisSync::Append(const std::vector<std::string>& argv) {
+  if (ctx_ == nullptr) return;
   ArgvView v(argv);
   redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
 }
 
 Reply RedisSync::Next() {
   void* reply = nullptr;
+  if (ctx_ == nullptr) return nullptr;
   if (redisGetReply(ctx_, &reply) != REDIS_OK) return nullptr;
   return Reply(static_cast<redisReply*>(reply));
 }

@@ -27,12 +27,16 @@ class RedisSync {
   // Connects to redis://[[user]:password@]host[:port][/db], authenticates
   // (with the first line of `password_file` instead of the URL's password
   // when one is named) and selects the database. False with a one-line
-  // reason (password never shown).
+  // reason (password never shown). Called again, it drops the old connection
+  // first (to reconnect).
   [[nodiscard]] bool Connect(std::string_view url, const std::string& password_file,
                              std::string* error, int timeout_ms = 5000);
   [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000) {
     return Connect(url, std::string(), error, timeout_ms);
   }
+
+  // How long a command may wait for its reply (Connect sets its own timeout).
+  void SetTimeout(int timeout_ms);
 
   // One command, one round trip. nullptr when the connection failed.
   Reply Command(const std::vector<std::string>& argv);
@@ -42,6 +46,9 @@ class RedisSync {
 
   // The connection-level error after a nullptr reply.
   std::string Error() const;
+  // True when not connected or when the connection failed: hiredis will not
+  // use it again, every later command fails until Connect() succeeds.
+  bool Broken() const { return ctx_ == nullptr || ctx_->err != 0; }
 
  private:
   redisContext* ctx_ = nullptr;

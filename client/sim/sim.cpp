@@ -80,7 +80,7 @@ bool Sim::Prepare(std::string* error) {
     }
   }
   payload_.assign(config_.payload, 'x');
-  return pusher_.Connect(config_.common.redis, config_.common.redis_password_file, error) &&
+  return producer_.Connect(config_.common.redis, config_.common.redis_password_file, error) &&
          Provision(error);
 }
 
@@ -93,7 +93,7 @@ bool Sim::Provision(std::string* error) {
     argvs.push_back({"HSET", keys.Client(ids_[i]), "pk", sp::crypto::PublicKeyBase64(*keys_[i]),
                      "disabled", "0", "created", now});
   }
-  return Pipeline(pusher_, argvs, error);
+  return Pipeline(producer_.Redis(), argvs, error);
 }
 
 // 127.0.0.2, 127.0.0.3, ...: the whole 127/8 is local on Linux, and spreading
@@ -137,13 +137,25 @@ void Sim::Cleanup() {
                      keys.Presence(id), keys.Epoch(id), keys.InboundSeen(id)});
   }
   std::string error;
-  if (!Pipeline(pusher_, argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+  if (!PipelineReconnecting(argvs, &error)) {
+    std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+    return;
+  }
   // The server flushes usage counters of the sessions that just closed a
   // moment later (once a second by default), creating those keys again.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   argvs.clear();
   for (const std::string& id : ids_) argvs.push_back({"DEL", keys.Usage(id), keys.Presence(id)});
-  if (!Pipeline(pusher_, argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+  if (!PipelineReconnecting(argvs, &error)) std::fprintf(stderr, "cleanup: %s\n", error.c_str());
+}
+
+// The link may have broken late in the run (Redis restarted) and not been
+// used since: one more try on a new connection before giving up.
+bool Sim::PipelineReconnecting(const std::vector<std::vector<std::string>>& argvs,
+                               std::string* error) {
+  if (producer_.EnsureConnected(error) && Pipeline(producer_.Redis(), argvs, error)) return true;
+  return producer_.Redis().Broken() && producer_.EnsureConnected(error) &&
+         Pipeline(producer_.Redis(), argvs, error);
 }
 
 void Sim::PrintSummary() {
@@ -172,6 +184,11 @@ void Sim::PrintSummary() {
   j["redeliveries_suppressed"] = suppressed;
   j["client_events"] = {{"sent", client_events_sent_}, {"acked", client_events_acked_}};
   j["churned"] = churned_;
+  j["redis_outages"] = producer_.Outages();
+  j["redis_outage_ms"] = producer_.OutageMs(uv_now(loop_));
+  j["push_skipped"] = push_skipped_;
+  j["push_recovered"] = push_recovered_;
+  j["push_unconfirmed"] = uncertain_.size();
   j["error_codes"] = codes;
   cli::PrintLine(cli::Dump(j));
   if (sent_ != delivered_) exit_code_ = 1;

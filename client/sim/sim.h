@@ -15,6 +15,7 @@
 #include "client/cli/common.h"
 #include "client/redis_sync.h"
 #include "client/sealpost_client.h"
+#include "client/sim/producer.h"
 
 namespace sealpost::sim {
 
@@ -50,6 +51,9 @@ struct EventKeyHash {
   }
 };
 
+// "1700000000000-3" into its two numbers.
+bool ParseStreamId(std::string_view id, uint64_t* ms, uint64_t* seq);
+
 class Sim {
  public:
   explicit Sim(Config config);
@@ -61,6 +65,7 @@ class Sim {
   bool Provision(std::string* error);
   void CreateClients();
   void Cleanup();
+  bool PipelineReconnecting(const std::vector<std::vector<std::string>>& argvs, std::string* error);
   void PrintSummary();
   std::string SourceIp(uint64_t index) const;
 
@@ -70,6 +75,10 @@ class Sim {
   void OnTick();
   void StartSomeClients();
   void PushDue(uint64_t now_us);
+  void ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq, uint64_t now_us);
+  // Pushes whose reply a broken link took away (sim_push.cpp)
+  bool Reconcile();
+  bool AdoptUncertain(uint32_t target, std::string_view sim_seq, const EventKey& key);
   void Churn();
   void SendClientEvents();
   void Progress();
@@ -82,7 +91,7 @@ class Sim {
   uv_loop_t* loop_ = uv_default_loop();
   uv_timer_t tick_;
   uv_signal_t sigint_;
-  tools::RedisSync pusher_;
+  Producer producer_;
   std::vector<std::shared_ptr<const sp::crypto::KeyPair>> keys_;
   std::vector<std::string> ids_;
   std::vector<std::unique_ptr<Client>> clients_;
@@ -108,6 +117,18 @@ class Sim {
     uint32_t deliveries = 0;
   };
   std::unordered_map<EventKey, Pushed, EventKeyHash> pushed_;
+  // An XADD sent when the link broke may or may not be stored. Each event
+  // carries a `sim_seq` field; these are found again in the stream after
+  // the reconnect, or when they are delivered, and only then count as sent.
+  struct Uncertain {
+    uint32_t target = 0;
+    uint64_t sent_us = 0;
+    bool searched = false;  // not in the stream right after the reconnect
+  };
+  std::unordered_map<uint64_t, Uncertain> uncertain_;  // by sim_seq
+  uint64_t push_seq_ = 0;
+  uint64_t push_skipped_ = 0;    // due while Redis was unreachable: never sent
+  uint64_t push_recovered_ = 0;  // uncertain pushes found stored after all
   uint64_t sent_ = 0;
   uint64_t delivered_ = 0;
   uint64_t duplicates_ = 0;

@@ -1,7 +1,6 @@
 // sealpost-sim at run time: one 10 ms tick starts clients, pushes events,
 // churns connections and sends client-events; callbacks account deliveries.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -15,15 +14,6 @@ uint64_t NowUs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-bool ParseStreamId(std::string_view id, uint64_t* ms, uint64_t* seq) {
-  size_t dash = id.find('-');
-  if (dash == std::string_view::npos) return false;
-  const char* end = id.data() + id.size();
-  auto a = std::from_chars(id.data(), id.data() + dash, *ms);
-  auto b = std::from_chars(id.data() + dash + 1, end, *seq);
-  return a.ec == std::errc() && b.ec == std::errc() && b.ptr == end;
 }
 
 // Takes the whole part of an accumulated rate, keeping the fraction for later.
@@ -66,6 +56,8 @@ void Sim::OnEvent(uint32_t index, const Event& event) {
     return;
   }
   auto it = pushed_.find(key);
+  if (it == pushed_.end() && AdoptUncertain(index, event.Get("sim_seq"), key))
+    it = pushed_.find(key);
   if (it == pushed_.end()) {
     unknown_++;
     return;
@@ -127,28 +119,24 @@ void Sim::StartSomeClients() {
 void Sim::PushDue(uint64_t now_us) {
   double dt = static_cast<double>(now_us - last_tick_us_) / 1e6;
   uint64_t n = TakeCredit(&push_credit_, config_.rate * dt, std::max(1.0, config_.rate * 0.1));
+  Producer::State link = producer_.Check(uv_now(loop_));
+  if (link == Producer::State::Reconnected && !Reconcile()) link = Producer::State::Down;
+  if (link == Producer::State::Down) {
+    push_skipped_ += n;  // the rate goes on; what falls due now is not sent
+    return;
+  }
   if (n == 0) return;
   sp::services::Keys keys(config_.common.key_prefix);
   std::vector<uint32_t> targets(n);
   std::string sent_us = std::to_string(now_us);
+  uint64_t first_seq = push_seq_;
   for (uint64_t i = 0; i < n; ++i) {
     targets[i] = static_cast<uint32_t>(rr_++ % clients_.size());
-    pusher_.Append({"XADD", keys.Events(ids_[targets[i]]), "*", "type", "sim", "data", payload_,
-                    "sent_us", sent_us});
+    producer_.Redis().Append({"XADD", keys.Events(ids_[targets[i]]), "*", "type", "sim", "data",
+                              payload_, "sent_us", sent_us, "sim_seq",
+                              std::to_string(push_seq_++)});
   }
-  // Replies are read before the loop runs again, so every event is recorded
-  // before its delivery can arrive.
-  for (uint64_t i = 0; i < n; ++i) {
-    tools::Reply r = pusher_.Next();
-    EventKey key{targets[i], 0, 0};
-    if (tools::IsError(r.get()) || !ParseStreamId(tools::Text(r.get()), &key.ms, &key.seq)) {
-      push_errors_++;
-      continue;
-    }
-    pushed_[key] = Pushed{now_us, 0};
-    sent_++;
-    window_sent_++;
-  }
+  ReadPushReplies(targets, first_seq, now_us);
 }
 
 void Sim::Churn() {

@@ -9,7 +9,8 @@
 
 namespace sp::testkit {
 
-Redis::Redis(bool aof) : aof_(aof), port_(FreePort()) {
+Redis::Redis(bool aof, std::string appendfsync)
+    : aof_(aof), appendfsync_(std::move(appendfsync)), port_(FreePort()) {
   Launch();
 }
 
@@ -23,7 +24,7 @@ void Redis::Launch() {
                                    "--bind",       "127.0.0.1",        "--dir",
                                    dir_.Path(),    "--save",           "",
                                    "--appendonly", aof_ ? "yes" : "no"};
-  if (aof_) argv.insert(argv.end(), {"--appendfsync", "everysec"});
+  if (aof_) argv.insert(argv.end(), {"--appendfsync", appendfsync_});
   process_ = Process(argv, dir_.File("redis-" + std::to_string(std::rand())));
   if (!WaitForPort(port_, std::chrono::seconds(10)))
     throw std::runtime_error("redis-server did not start");
@@ -41,6 +42,11 @@ void Redis::Restart() {
 void Redis::Stop() {
   if (ctx_) redisFree(ctx_), ctx_ = nullptr;
   process_.Stop();
+}
+
+void Redis::Kill9() {
+  if (ctx_) redisFree(ctx_), ctx_ = nullptr;
+  process_.Kill9();
 }
 
 std::unique_ptr<redisReply, void (*)(void*)> Redis::Command(const std::vector<std::string>& argv) {
@@ -78,8 +84,8 @@ void Redis::Provision(const std::string& client, const crypto::KeyPair& key) {
   Command({"HSET", "sp:{" + client + "}:client", "pk", crypto::PublicKeyBase64(key)});
 }
 
-Server::Server(Redis& redis, std::vector<std::string> extra_args)
-    : redis_(redis), extra_(std::move(extra_args)), port_(FreePort()) {
+Server::Server(Redis& redis, std::vector<std::string> extra_args, std::string host)
+    : redis_(redis), extra_(std::move(extra_args)), host_(std::move(host)), port_(FreePort()) {
   key_ = crypto::GenerateKeyPair();
   if (crypto::WriteKeyFile(dir_.File("server.key"), key_) != crypto::KeyFileError::Ok)
     throw std::runtime_error("cannot write server key");
@@ -101,7 +107,7 @@ Server::~Server() {
 void Server::Launch() {
   std::vector<std::string> argv = {BinDir() + "/sealpost-server",
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
+                                   host_ + ":" + std::to_string(port_),
                                    "--redis",
                                    redis_.Url(),
                                    "--key-file",
@@ -112,7 +118,7 @@ void Server::Launch() {
                                    "test-" + std::to_string(port_)};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = Process(argv, dir_.File("server-" + std::to_string(launches_++)));
-  if (!WaitForPort(port_, std::chrono::seconds(10)) ||
+  if (!WaitForPort(host_, port_, std::chrono::seconds(10)) ||
       !process_.WaitForOutput("redis.connected", std::chrono::seconds(10))) {
     throw std::runtime_error("sealpost-server did not start: " + process_.Stderr());
   }

@@ -15,14 +15,16 @@ namespace sp::testkit {
 
 class Redis {
  public:
-  // Starts redis-server on a free port in its own directory (AOF optional).
-  explicit Redis(bool aof = false);
+  // Starts redis-server on a free port in its own directory (AOF optional,
+  // fsynced as `appendfsync` says: everysec or always).
+  explicit Redis(bool aof = false, std::string appendfsync = "everysec");
   ~Redis();
   int Port() const { return port_; }
   std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   void Restart();  // stop (SIGTERM, AOF flushed) and start again on the same port and dir
   void Stop();     // SIGTERM (AOF flushed); Start() brings it back on the same port and dir
   void Start() { Launch(); }
+  void Kill9();  // SIGKILL: what the AOF fsync policy kept survives; Start() as after Stop()
   // Runs one command on a fresh synchronous connection.
   std::unique_ptr<redisReply, void (*)(void*)> Command(const std::vector<std::string>& argv);
   long long Integer(const std::vector<std::string>& argv);
@@ -33,6 +35,7 @@ class Redis {
  private:
   void Launch();
   bool aof_;
+  std::string appendfsync_;
   int port_;
   TempDir dir_;
   Process process_;
@@ -41,9 +44,11 @@ class Redis {
 
 class Server {
  public:
-  Server(Redis& redis, std::vector<std::string> extra_args = {});
+  // Listens on `host` (a loopback address unless a test made another one).
+  Server(Redis& redis, std::vector<std::string> extra_args = {}, std::string host = "127.0.0.1");
   ~Server();
   int Port() const { return port_; }
+  const std::string& Host() const { return host_; }
   const crypto::KeyPair& Key() const { return key_; }
   std::string PublicKey() const { return crypto::PublicKeyBase64(key_); }
   Process& Proc() { return process_; }
@@ -55,6 +60,7 @@ class Server {
   void Launch();
   Redis& redis_;
   std::vector<std::string> extra_;
+  std::string host_;
   int port_;
   TempDir dir_;
   crypto::KeyPair key_;

@@ -48,12 +48,16 @@ int KernelFreePort() {
 }
 
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {
+  return WaitForPort("127.0.0.1", port, timeout);
+}
+
+bool WaitForPort(const std::string& host, int port, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
     addr.sin_port = htons(static_cast<uint16_t>(port));
     bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);

@@ -11,9 +11,10 @@
 
 namespace sp::testkit {
 
-std::string BinDir();  // build/bin of this build
-int FreePort();        // an unused TCP port on 127.0.0.1
-bool WaitForPort(int port, std::chrono::milliseconds timeout);
+std::string BinDir();                                           // build/bin of this build
+int FreePort();                                                 // an unused TCP port on 127.0.0.1
+bool WaitForPort(int port, std::chrono::milliseconds timeout);  // on 127.0.0.1
+bool WaitForPort(const std::string& host, int port, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
 
 // A child process with stdout/stderr captured to files.
