@@ -266,7 +266,7 @@ TEST_CASE("client: a plaintext refusal is never fatal: it may have been injected
   }
 }
 
-TEST_CASE("client: unknown_client stops reconnecting; unavailable is retried") {
+TEST_CASE("client: unknown_client stops reconnecting, unavailable is retried") {
   TestLoop t;
   FakeServer server(&t.loop);
   std::string code = "unavailable";
@@ -363,7 +363,9 @@ TEST_CASE("client: trust on first use is reported, and --server-name keys the en
     Recorder rec;
     sealpost::ClientCallbacks cb = rec.Callbacks();
     cb.on_server_key_recorded = [&](const std::string& s, const std::string& k,
-                                    const std::string& f) { recorded.push_back(s + " " + k + " " + f); };
+                                    const std::string& f) {
+      recorded.push_back(s + " " + k + " " + f);
+    };
     auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
     std::string error;
     REQUIRE(client->Start(&error));

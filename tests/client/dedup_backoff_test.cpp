@@ -18,7 +18,7 @@ TEST_CASE("dedup: a repeated event id is reported as duplicate") {
   CHECK(window.Size() == 2);
 }
 
-TEST_CASE("dedup: memory is bounded; the oldest ids are forgotten first") {
+TEST_CASE("dedup: memory is bounded, the oldest ids are forgotten first") {
   DedupWindow window(4);
   for (int i = 0; i < 4; ++i) CHECK(window.Insert("1-" + std::to_string(i)));
   CHECK(window.Size() == 4);

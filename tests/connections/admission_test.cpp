@@ -27,7 +27,7 @@ Admission::Parked Parked(uint64_t id, uint64_t source) {
 
 }  // namespace
 
-TEST_CASE("at most max_handshakes run; the rest wait with their frame, in arrival order") {
+TEST_CASE("at most max_handshakes run, the rest wait with their frame, in arrival order") {
   Bounds bounds = SmallBounds();
   Admission a(bounds);
   CHECK(a.TryTakeSlot());
@@ -86,7 +86,7 @@ TEST_CASE("releasing more slots than were taken cannot underflow") {
   CHECK(a.InProgress() == 1);
 }
 
-TEST_CASE("each source gets its own connect rate; one busy source does not block another") {
+TEST_CASE("each source gets its own connect rate, one busy source does not block another") {
   Bounds bounds = SmallBounds();
   bounds.max_connections_per_ip = 0;
   Admission a(bounds);
@@ -110,7 +110,7 @@ TEST_CASE("open connections per source are capped, and closing makes room") {
   CHECK(a.Refusal(kBusy, 0, 0).empty());
 }
 
-TEST_CASE("the connection cap refuses regardless of source; unknown sources are not counted") {
+TEST_CASE("the connection cap refuses regardless of source, unknown sources are not counted") {
   Bounds bounds = SmallBounds();
   Admission a(bounds);
   CHECK(a.Refusal(kBusy, 99, 0).empty());

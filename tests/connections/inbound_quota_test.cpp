@@ -19,7 +19,7 @@ TEST_CASE("the server's defaults: a burst of twice the rate, then refusals until
   CHECK(q.Take(10, 200) == Verdict::Ok);  // 5/s: one more after 200 ms
 }
 
-TEST_CASE("bytes per second; a refused event gives its event token back") {
+TEST_CASE("bytes per second, a refused event gives its event token back") {
   Bounds b;
   b.inbound_events_per_s = 100;
   b.inbound_bytes_per_s = 1000;
@@ -30,7 +30,7 @@ TEST_CASE("bytes per second; a refused event gives its event token back") {
   for (int i = 0; i < 199; ++i) REQUIRE(q.Take(0, 10'000) == Verdict::Ok);  // events untouched
 }
 
-TEST_CASE("a record's overrides win; 0 there means no limit; -1 keeps the default") {
+TEST_CASE("a record's overrides win, 0 there means no limit, -1 keeps the default") {
   Bounds b;
   b.inbound_events_per_s = 1;
   b.inbound_bytes_per_s = 1;

@@ -33,7 +33,7 @@ TEST_CASE("text form for logs") {
   CHECK(V6("2001:db8::1", 443).Text() == "[2001:db8::1]:443");
 }
 
-TEST_CASE("IPv4 sources are keyed by address; the port does not matter") {
+TEST_CASE("IPv4 sources are keyed by address, the port does not matter") {
   CHECK(V4("10.1.2.3", 1).SourceKey() == V4("10.1.2.3", 2).SourceKey());
   CHECK(V4("10.1.2.3", 1).SourceKey() != V4("10.1.2.4", 1).SourceKey());
 }

@@ -126,7 +126,7 @@ TEST_CASE("message 1 beyond --max-handshakes waits its turn and completes later"
   CHECK(holder.WaitClosed(3s));                              // whose deadline passed
 }
 
-TEST_CASE("a waiting handshake has a deadline; the line is capped per source") {
+TEST_CASE("a waiting handshake has a deadline, the line is capped per source") {
   Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "400",
            "--max-waiting-handshakes-per-ip", "2"});
   std::vector<std::unique_ptr<WireClient>> clients;

@@ -131,7 +131,7 @@ TEST_CASE("listen with a known-servers file trusts the first key and refuses a c
   CHECK(err.find("server key mismatch") != std::string::npos);
 }
 
-TEST_CASE("sealpost disable ends a live session within a second; enable lets it back in") {
+TEST_CASE("sealpost disable ends a live session within a second, enable lets it back in") {
   CliEnv env;
   std::string pk;
   std::string key = env.dir.File("d.key");

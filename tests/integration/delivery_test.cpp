@@ -132,7 +132,7 @@ TEST_CASE(
   CHECK(fields.find("eventId " + first) != std::string::npos);
 }
 
-TEST_CASE("bad clients are disconnected and receive nothing; others are unaffected") {
+TEST_CASE("bad clients are disconnected and receive nothing, others are unaffected") {
   Fixture f;
   auto good_key = sp::crypto::GenerateKeyPair();
   f.redis.Provision("good", good_key);

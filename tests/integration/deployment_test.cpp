@@ -76,7 +76,7 @@ TEST_CASE("the server creates its key file (0600) on first start and keeps it ac
   CHECK(second.Stderr().find("server.key_created") == std::string::npos);
 }
 
-TEST_CASE("the CLI reads the Redis password from --redis-password-file; without it Redis refuses") {
+TEST_CASE("the CLI reads the Redis password from --redis-password-file, without it Redis refuses") {
   PasswordRedis redis;
   std::string out, err;
   CHECK(Run({BinDir() + "/sealpost", "status", "--redis", redis.Url(), "--redis-password-file",

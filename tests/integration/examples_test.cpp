@@ -55,7 +55,7 @@ std::pair<std::string, std::string> Next(WireClient& c) {
 
 }  // namespace
 
-TEST_CASE("timestamps worker: SetA-Two answers two time stamps then END; unknown is EMPTY") {
+TEST_CASE("timestamps worker: SetA-Two answers two time stamps then END, unknown is EMPTY") {
   WorkerEnv env("timestamps");
   auto c = env.Connect("q1");
   Say(*c, "query", "SetA-Two");

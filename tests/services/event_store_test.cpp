@@ -214,7 +214,7 @@ TEST_CASE("acks taken while the link is down stay queued until a Flush with the 
   CHECK(env.Pending("off") == 0);
 }
 
-TEST_CASE("an ack Redis refuses for a while (BUSY) is queued again; a lasting refusal is not") {
+TEST_CASE("an ack Redis refuses for a while (BUSY) is queued again, a lasting refusal is not") {
   StoreEnv env;
   auto ids = env.Add("busy", 2);
   env.ReadNew("busy", 10);
@@ -257,7 +257,7 @@ TEST_CASE("an ack Redis refuses for a while (BUSY) is queued again; a lasting re
   }
 }
 
-TEST_CASE("CountRedelivery sets Redis' delivery count at Flush; a claim counts one more") {
+TEST_CASE("CountRedelivery sets Redis' delivery count at Flush, a claim counts one more") {
   StoreEnv env;
   auto ids = env.Add("re", 2);
   env.ReadNew("re", 10);

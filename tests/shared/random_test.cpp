@@ -22,7 +22,7 @@ TEST_CASE("Between stays inside [lo, hi] and reaches both ends") {
   CHECK(rng.Between(9, 3) == 9);  // an empty range gives its low end
 }
 
-TEST_CASE("the same seed gives the same sequence; the default seeds differ") {
+TEST_CASE("the same seed gives the same sequence, the default seeds differ") {
   sp::Rng a(42);
   sp::Rng b(42);
   for (int i = 0; i < 100; ++i) REQUIRE(a.Next() == b.Next());

@@ -29,7 +29,7 @@ TEST_CASE("tokens come back at the rate, never beyond the burst") {
   CHECK(taken == 20);
 }
 
-TEST_CASE("a sustained rate at the limit passes; above it, the excess is refused") {
+TEST_CASE("a sustained rate at the limit passes, above it, the excess is refused") {
   TokenBucket at_limit;
   TokenBucket above;
   at_limit.Fill(100, 0);
