@@ -227,22 +227,20 @@ CLIENT_LABELS = [("cpp", "C++ (client/, `sealpost-bench-client`)"),
                  ("python", "Python (clients/python, `bench_client.py`)")]
 
 
-def clients_comparison(s):
-    """Medians per client library and their ratio to the C++ library."""
-    L = ["| client | received+acked ev/s | / C++ | client CPU us per event | / C++ "
-         "| handshakes/s | / C++ | client CPU us per handshake | / C++ "
-         "| server CPU us per handshake |", "|---|---|---|---|---|---|---|---|---|---|"]
-    sc = s["scenarios"]
+def clients_comparison(s, unit, rate_label, server_key):
+    """Medians per client library for one unit (event, handshake) and their ratio to C++."""
+    rate = "events_per_s" if unit == "event" else "handshakes_per_s"
+    scen = "clients_recv_" if unit == "event" else "clients_handshakes_"
+    L = ["| client | %s | / C++ | client CPU us per %s | / C++ | server CPU us per %s |"
+         % (rate_label, unit, unit), "|---|---|---|---|---|---|"]
     for lang, label in CLIENT_LABELS:
         c = s.get("clients", {}).get(lang, {})
-        server_hs = sc.get("clients_handshakes_" + lang, {}).get("metrics", {}).get(
-            "server_cpu_us_per_handshake", {}).get("median")
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            label, fmt(c.get("events_per_s")), fmt(c.get("events_per_s_vs_cpp"), 2),
-            fmt(c.get("cpu_us_per_event"), 1), fmt(c.get("cpu_us_per_event_vs_cpp"), 1),
-            fmt(c.get("handshakes_per_s")), fmt(c.get("handshakes_per_s_vs_cpp"), 2),
-            fmt(c.get("cpu_us_per_handshake")), fmt(c.get("cpu_us_per_handshake_vs_cpp"), 1),
-            fmt(server_hs)))
+        server = s["scenarios"].get(scen + lang, {}).get("metrics", {}).get(server_key, {})
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(c.get(rate)), fmt(c.get(rate + "_vs_cpp"), 2),
+            fmt(c.get("cpu_us_per_" + unit), 1 if unit == "event" else 0),
+            fmt(c.get("cpu_us_per_%s_vs_cpp" % unit), 1),
+            fmt(server.get("median"))))
     return L + [""]
 
 
@@ -263,14 +261,15 @@ def clients_section(s):
          "(`bench/clients/bench_client.{cpp,js,py}`) use only each library's public API and load "
          "the key file on every connect, as an application would. CPU is the client process's "
          "user + system time over the measured span; server CPU is sealpost-server's over the "
-         "whole run divided by its count. On a shared machine the CPU figures are the steadier "
+         "whole run divided by its count (read in clock ticks: coarse for the short runs). On a shared machine the CPU figures are the steadier "
          "ones: wall-clock rates drop when other work takes the cores.\n" % fmt(events),
          "Measured by `scripts/bench %s` on %s (commit %s); %d cores shared with other work "
          "(load average before: %s, after: %s), so the figures are noisy. Node %s, Python %s.\n"
          % (meta.get("args", ""), meta["date"], meta["commit"], meta["cores"],
             meta.get("loadavg_before", "n/a"), meta.get("loadavg_after", "n/a"),
             meta.get("node", "n/a"), meta.get("python", "n/a"))]
-    L += clients_comparison(s)
+    L += clients_comparison(s, "event", "received+acked events/s", "server_cpu_us_per_event")
+    L += clients_comparison(s, "handshake", "handshakes/s", "server_cpu_us_per_handshake")
     rows = []
     for lang, label in CLIENT_LABELS:
         rows += [(label + ", received+acked events/s", "clients_recv_" + lang, "events_per_s", " ev/s"),
