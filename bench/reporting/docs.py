@@ -222,6 +222,61 @@ def storm_section(sc):
     ])
 
 
+CLIENT_LABELS = [("cpp", "C++ (client/, `sealpost-bench-client`)"),
+                 ("node", "Node.js (clients/node, `bench_client.js`)"),
+                 ("python", "Python (clients/python, `bench_client.py`)")]
+
+
+def clients_comparison(s, unit, rate_label, server_key):
+    """Medians per client library for one unit (event, handshake) and their ratio to C++."""
+    rate = "events_per_s" if unit == "event" else "handshakes_per_s"
+    scen = "clients_recv_" if unit == "event" else "clients_handshakes_"
+    L = ["| client | %s | / C++ | client CPU us per %s | / C++ | server CPU us per %s |"
+         % (rate_label, unit, unit), "|---|---|---|---|---|---|"]
+    for lang, label in CLIENT_LABELS:
+        c = s.get("clients", {}).get(lang, {})
+        server = s["scenarios"].get(scen + lang, {}).get("metrics", {}).get(server_key, {})
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(c.get(rate)), fmt(c.get(rate + "_vs_cpp"), 2),
+            fmt(c.get("cpu_us_per_" + unit), 1 if unit == "event" else 0),
+            fmt(c.get("cpu_us_per_%s_vs_cpp" % unit), 1),
+            fmt(server.get("median"))))
+    return L + [""]
+
+
+def clients_section(s):
+    """One client process per library; [] when the invocation did not run `clients`."""
+    sc, meta = s["scenarios"], s["meta"]
+    if not any(k.startswith("clients_") for k in sc):
+        return []
+    events = sc.get("clients_recv_cpp", {}).get("metrics", {}).get("events", {}).get("median")
+    L = ["## One client process: C++, Node.js, Python\n",
+         "One process of each client library against the same sealpost-server and Redis "
+         "(AOF everysec), one client id, the languages interleaved in every run. **Receive + "
+         "ack**: %s 256-byte events are XADDed (pipelined) into the client's stream before the "
+         "client starts; the clock runs inside the client from the first event received to the "
+         "last (the server keeps at most its window of events unacked, so the acks pace it), "
+         "and the stream is checked to be empty (every ack in Redis) afterwards. **Handshakes**: "
+         "connect, Noise_XX, `welcome`, close, one after another. The bench programs "
+         "(`bench/clients/bench_client.{cpp,js,py}`) use only each library's public API and load "
+         "the key file on every connect, as an application would. CPU is the client process's "
+         "user + system time over the measured span; server CPU is sealpost-server's over the "
+         "whole run divided by its count (read in clock ticks: coarse for the short runs). On a shared machine the CPU figures are the steadier "
+         "ones: wall-clock rates drop when other work takes the cores.\n" % fmt(events),
+         "Measured by `scripts/bench %s` on %s (commit %s); %d cores shared with other work "
+         "(load average before: %s, after: %s), so the figures are noisy. Node %s, Python %s.\n"
+         % (meta.get("args", ""), meta["date"], meta["commit"], meta["cores"],
+            meta.get("loadavg_before", "n/a"), meta.get("loadavg_after", "n/a"),
+            meta.get("node", "n/a"), meta.get("python", "n/a"))]
+    L += clients_comparison(s, "event", "received+acked events/s", "server_cpu_us_per_event")
+    L += clients_comparison(s, "handshake", "handshakes/s", "server_cpu_us_per_handshake")
+    rows = []
+    for lang, label in CLIENT_LABELS:
+        rows += [(label + ", received+acked events/s", "clients_recv_" + lang, "events_per_s", " ev/s"),
+                 (label + ", handshakes/s", "clients_handshakes_" + lang, "handshakes_per_s")]
+    return L + table(sc, rows)
+
+
 def peers_section(sc):
     L = ["## Peers: idle connection memory\n",
          "Same method as for sealpost-server: private memory delta of the broker divided by "
@@ -282,7 +337,7 @@ def cmd_docs(latest, out_md):
     s = json.load(open(latest))
     sc = s["scenarios"]
     L = (header(s["meta"]) + targets_section(s) + idle_section(s) + throughput_section(s)
-         + latency_section(sc) + storm_section(sc) + peers_section(sc) + durability_section()
+         + latency_section(sc) + storm_section(sc) + clients_section(s) + peers_section(sc) + durability_section()
          + plots_section() + analysis_section() + profile_section(s["meta"]["date"]))
     with open(out_md, "w") as f:
         f.write("\n".join(L))

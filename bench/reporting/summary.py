@@ -26,6 +26,13 @@ METRICS = {
                            "connected"],
     "nats_idle": ["bytes_per_connection", "rss_bytes_per_connection", "idle_cpu_percent", "connected"],
 }
+# One client process per library (scripts/bench --only clients): clients_recv_<lang>, clients_handshakes_<lang>
+CLIENT_LANGS = ["cpp", "node", "python"]
+METRICS.update({"clients_recv_" + lang: ["events_per_s", "cpu_us_per_event", "server_cpu_us_per_event",
+                                          "events", "stream_left"] for lang in CLIENT_LANGS})
+METRICS.update({"clients_handshakes_" + lang: ["handshakes_per_s", "cpu_us_per_handshake",
+                                               "server_cpu_us_per_handshake", "handshakes"]
+                for lang in CLIENT_LANGS})
 FLOW = ["throughput_eps", "delivered_eps", "sent", "delivered", "lost", "duplicates", "mean_batch",
         "server_cpu_s"]
 LAT = ["latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.p999", "latency_us.max",
@@ -199,6 +206,26 @@ def ratios(m, tp, lat):
     }
 
 
+def client_medians(m):
+    """Per client library: received events/s and handshakes/s, and their ratio to C++."""
+    out = {}
+    for lang in CLIENT_LANGS:
+        eps = m("clients_recv_" + lang, "events_per_s")
+        hs = m("clients_handshakes_" + lang, "handshakes_per_s")
+        out[lang] = {
+            "events_per_s": eps, "handshakes_per_s": hs,
+            "events_per_s_vs_cpp": ratio(eps, m("clients_recv_cpp", "events_per_s")),
+            "handshakes_per_s_vs_cpp": ratio(hs, m("clients_handshakes_cpp", "handshakes_per_s")),
+            "cpu_us_per_event": m("clients_recv_" + lang, "cpu_us_per_event"),
+            "cpu_us_per_event_vs_cpp": ratio(m("clients_recv_" + lang, "cpu_us_per_event"),
+                                             m("clients_recv_cpp", "cpu_us_per_event")),
+            "cpu_us_per_handshake": m("clients_handshakes_" + lang, "cpu_us_per_handshake"),
+            "cpu_us_per_handshake_vs_cpp": ratio(m("clients_handshakes_" + lang, "cpu_us_per_handshake"),
+                                                 m("clients_handshakes_cpp", "cpu_us_per_handshake")),
+        }
+    return out
+
+
 def lost_in_storm(recs):
     storm_lost = values(recs, "storm", "lost")
     return sum(abs(x) for x in storm_lost) if storm_lost else None
@@ -230,6 +257,7 @@ def headline(recs, meta, scenarios, series):
         "lost_all_sealpost_runs": lost_in_sealpost_runs(recs),
         "peer_memory": peer_memory(m),
         "ratios": ratios(m, tp, lat),
+        "clients": client_medians(m),
         "series_memory": series,
         "scenarios": scenarios,
     }
