@@ -1,10 +1,14 @@
 'use strict';
-// X25519 on node:crypto. node takes raw keys only wrapped in DER, so the
-// fixed PKCS#8 / SPKI prefixes for X25519 (RFC 8410) are prepended here.
+// X25519 on node:crypto. Noise hashes and key files hold raw 32-byte keys,
+// while node's DH takes KeyObjects, and turning a raw key into one costs more
+// than the DH itself (~0.5 ms for a private key). So a key pair carries its
+// KeyObject, made once when the pair is generated or loaded, and a remote
+// public key is imported once, by publicKeyObject, when it is received.
 const crypto = require('node:crypto');
 
+// node takes a raw private key only wrapped in DER: the fixed PKCS#8 prefix
+// for X25519 (RFC 8410).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const DHLEN = 32;
 
 function checkLength(raw, what) {
@@ -13,34 +17,31 @@ function checkLength(raw, what) {
   }
 }
 
-function privateKeyObject(raw) {
-  checkLength(raw, 'X25519 private key');
-  return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+// { privateKey, publicKey } as raw 32-byte Buffers, plus keyObject for dh().
+function keyPairFromKeyObject(keyObject) {
+  const jwk = keyObject.export({ format: 'jwk' });
+  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: Buffer.from(jwk.x, 'base64url'), keyObject };
 }
 
-function publicKeyObject(raw) {
-  checkLength(raw, 'X25519 public key');
-  return crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-
-// { privateKey, publicKey } as raw 32-byte Buffers.
 function keyPairFromPrivate(rawPrivate) {
-  const priv = privateKeyObject(rawPrivate);
-  const spki = crypto.createPublicKey(priv).export({ format: 'der', type: 'spki' });
-  return { privateKey: Buffer.from(rawPrivate), publicKey: spki.subarray(SPKI_PREFIX.length) };
+  checkLength(rawPrivate, 'X25519 private key');
+  const der = Buffer.concat([PKCS8_PREFIX, rawPrivate]);
+  return keyPairFromKeyObject(crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
 }
 
 function generateKeyPair() {
-  const { privateKey } = crypto.generateKeyPairSync('x25519');
-  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
-  return keyPairFromPrivate(Buffer.from(pkcs8.subarray(PKCS8_PREFIX.length)));
+  return keyPairFromKeyObject(crypto.generateKeyPairSync('x25519').privateKey);
 }
 
-function dh(keyPair, rawPublic) {
-  return crypto.diffieHellman({
-    privateKey: privateKeyObject(keyPair.privateKey),
-    publicKey: publicKeyObject(rawPublic),
-  });
+// A JWK public key is ~7x cheaper to import than the same key in SPKI DER.
+function publicKeyObject(rawPublic) {
+  checkLength(rawPublic, 'X25519 public key');
+  return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: rawPublic.toString('base64url') }, format: 'jwk' });
 }
 
-module.exports = { DHLEN, dh, generateKeyPair, keyPairFromPrivate };
+// keyPair from generateKeyPair / keyPairFromPrivate, remote from publicKeyObject.
+function dh(keyPair, remote) {
+  return crypto.diffieHellman({ privateKey: keyPair.keyObject, publicKey: remote });
+}
+
+module.exports = { DHLEN, dh, generateKeyPair, keyPairFromPrivate, publicKeyObject };

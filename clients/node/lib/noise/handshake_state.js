@@ -1,15 +1,16 @@
 'use strict';
 // Noise HandshakeState (§5.3) for the patterns in patterns.js.
-const { DHLEN, dh, generateKeyPair } = require('./dh');
+const { DHLEN, dh, generateKeyPair, publicKeyObject } = require('./dh');
 const { makeCipher, TAG_LEN } = require('./cipher');
 const { makeHash } = require('./hash');
 const { PATTERNS, parseProtocolName } = require('./patterns');
 const { SymmetricState } = require('./symmetric_state');
 
 class HandshakeState {
-  // options: { protocolName, initiator, prologue, s, e, rs }; s/e are
-  // { privateKey, publicKey } raw key pairs, rs a raw public key. `e` is only
-  // given by tests (fixed ephemerals of the test vectors).
+  // options: { protocolName, initiator, prologue, s, e, rs }; s/e are key
+  // pairs from dh.js, rs a raw public key. `e` is only given by tests (fixed
+  // ephemerals of the test vectors). rs and re stay raw (they are hashed and
+  // checked); remoteKeys holds their KeyObjects, imported once for the DHs.
   constructor({ protocolName, initiator, prologue = Buffer.alloc(0), s = null, e = null, rs = null }) {
     const names = parseProtocolName(protocolName);
     this.pattern = PATTERNS[names.pattern];
@@ -19,6 +20,7 @@ class HandshakeState {
     this.e = e;
     this.rs = rs;
     this.re = null;
+    this.remoteKeys = { s: rs && publicKeyObject(rs), e: null };
     this.messageIndex = 0;
     this.ss.mixHash(Buffer.from(prologue));
     this.mixPreMessages();
@@ -68,9 +70,11 @@ class HandshakeState {
     for (const token of this.pattern.messages[this.messageIndex]) {
       if (token === 'e') {
         this.re = Buffer.from(take(DHLEN));
+        this.remoteKeys.e = publicKeyObject(this.re);
         this.ss.mixHash(this.re);
       } else if (token === 's') {
         this.rs = Buffer.from(this.ss.decryptAndHash(take(this.ss.cs.hasKey() ? DHLEN + TAG_LEN : DHLEN)));
+        this.remoteKeys.s = publicKeyObject(this.rs);
       } else {
         this.mixDh(token);
       }
@@ -86,8 +90,7 @@ class HandshakeState {
     const mine = this.initiator ? first : second;
     const theirs = this.initiator ? second : first;
     const local = mine === 'e' ? this.e : this.s;
-    const remote = theirs === 'e' ? this.re : this.rs;
-    this.ss.mixKey(dh(local, remote));
+    this.ss.mixKey(dh(local, this.remoteKeys[theirs]));
   }
 
   // [initiator->responder, responder->initiator] cipher states.
