@@ -206,10 +206,14 @@ TEST_SUITE("faults") {
     auto closed_after = Since(stopped_at);
     for (int i = 0; i < kAfterClose; ++i) env.redis.Xadd("slow", "bulk", data);
     peak_kb = std::max(peak_kb, RssKb(server));
-    // What the server may hold for this client: the write queue up to its
-    // limit (plus the frame that crossed it), and the window of events it
-    // keeps for resending; the rest of the allowance is for the allocator.
-    long bound_kb = static_cast<long>((kQueueLimit + kWindow * (kEventBytes + 512)) / 1024) + 4096;
+    // What the server may hold for this client, whatever the backlog: the
+    // write queue up to its limit (plus the frame that crossed it), and one
+    // window of events up to three times at the peak (hiredis' reply to the
+    // read, the copy kept for resending, the sealed frames on their way to
+    // the socket); the rest of the allowance is for the allocator. A CI run
+    // measured 18 MB of growth here with a window of 8 MB.
+    long bound_kb =
+        static_cast<long>((kQueueLimit + 3 * kWindow * (kEventBytes + 512)) / 1024) + 4096;
     MESSAGE("server RSS baseline " << baseline_kb << " kB, peak " << peak_kb << " kB, growth bound "
                                    << bound_kb << " kB; closed after " << closed_after.count()
                                    << " ms");
