@@ -424,6 +424,7 @@ Client::SendResult Client::Impl::Admit(internal::PendingSend p, size_t json_byte
 void Client::Impl::FlushSends() {
   if (phase_ != Phase::Active || goaway_close_at_ != 0) return;  // none on a closing session
   uint64_t now = uv_now(loop_);
+  std::vector<std::string> too_large;
   for (auto& p : pending_) {
     if (p.sent || p.retry_at > now) continue;
     std::string json = std::visit(
@@ -432,9 +433,23 @@ void Client::Impl::FlushSends() {
           return sp::proto::Serialize(message);
         },
         p.message);
+    // Queued before welcome told us the server's limit: the server would
+    // close the connection for it, and every reconnect would send it again.
+    size_t frame = (json.size() + sp::crypto::Transport::Overhead() + 2) / 3 * 4;
+    if (max_frame_bytes_ != 0 && frame > max_frame_bytes_) {
+      too_large.push_back(p.id);
+      continue;
+    }
     if (!SendMessage(json)) return;
     p.sent = true;
     if (phase_ != Phase::Active) return;
+  }
+  for (const std::string& id : too_large) {
+    sp::proto::Error refused = sp::proto::MakeError(
+        errors::kTooLarge, "event too large: its frame exceeds the server's limit of " +
+                               std::to_string(max_frame_bytes_) + " bytes");
+    refused.id = id;
+    OnSendError(refused);  // not retryable: dropped and reported (or the request finished)
   }
 }
 

@@ -1,5 +1,6 @@
 #include "services/groups.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "services/redis_reply.h"
@@ -127,6 +128,8 @@ void Groups::Who(const std::string& group,
       if (survey->members.size() >= max_members_) break;
       survey->members.push_back({std::move(id), false});
     }
+    std::sort(survey->members.begin(), survey->members.end(),
+              [](const Member& a, const Member& b) { return a.id < b.id; });
     if (survey->members.empty()) {
       cb(std::vector<Member>{});
       return;

@@ -170,14 +170,12 @@ void Live::OnLine(const std::string& line) {
 
 void Live::SendOne() {
   Fields extra;
-  if (every_ms_ != 0) extra.emplace_back("ts", std::to_string(sp::proto::NowMs()));
+  // "ts" is the server's own field in sp:inbound: the send time gets its own name.
+  if (every_ms_ != 0) extra.emplace_back("sentAt", std::to_string(sp::proto::NowMs()));
   Client::SendResult sent =
       client_->SendEventTo(flags_.to, flags_.type, flags_.data, std::move(extra));
-  if (!sent) {
-    if (every_ms_ == 0)
-      Finish(1, sent.error);
-    else
-      Fail(sent.error);
+  if (!sent) {  // refused here (too large, queue full): the next tick would be refused too
+    Finish(1, sent.error);
     return;
   }
   queued_++;
@@ -293,7 +291,8 @@ void AddLiveCommands(CLI::App& app, Commands* out) {
   send->add_option("--to", f->to,
                    "Send to this client, or to every member of group:<name>, instead of the "
                    "backend's sp:inbound");
-  send->add_option("--every", f->every, "Keep sending at this interval (e.g. 3s), with a ts field");
+  send->add_option("--every", f->every,
+                   "Keep sending at this interval (e.g. 3s), each with a sentAt field (ms)");
   send->add_option("--count", f->count, "With --every: stop after N events are acknowledged");
   out->emplace_back(send, [f] { return Live(*f, Mode::Send).Run(); });
 
