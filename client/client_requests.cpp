@@ -71,7 +71,8 @@ Client::SendResult Client::Impl::Request(std::string method, std::string params_
 }
 
 bool Client::Impl::IsAwaitedReply(const sp::proto::EventFields& fields) const {
-  if (requests_.empty() || HasField(fields, "from")) return false;
+  if (requests_.empty() || HasField(fields, "from") || FieldOf(fields, "type") != "reply")
+    return false;
   std::string_view re = FieldOf(fields, "re");
   return !re.empty() && requests_.count(std::string(re)) != 0;
 }

@@ -65,7 +65,7 @@ void AnswerWho(LoopContext& ctx, Connection& conn, const proto::Request& request
   if (params.is_object() && params.contains("group"))
     group = params["group"].get_ptr<const std::string*>();
   if (group == nullptr || !proto::IsValidClientId(*group)) {
-    AnswerRefused(ctx, conn_id, request.id, code::kBadMessage,
+    AnswerRefused(ctx, conn_id, request.id, code::kBadParams,
                   "who needs params {\"group\":\"<name>\"}", false);
     return;
   }

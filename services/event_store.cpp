@@ -15,20 +15,14 @@ constexpr std::string_view kAckScript =
     "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) "
     "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))";
 
-bool IsTransientError(const redisReply* r) {
-  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
-  std::string_view text = ReplyText(r);
-  for (std::string_view prefix : {"LOADING", "BUSY", "OOM", "TRYAGAIN", "MASTERDOWN"}) {
-    if (text.substr(0, prefix.size()) == prefix) return true;
-  }
-  return false;
-}
-
 bool IsNoGroup(const redisReply* r) {
   return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
 }
 
 }  // namespace
+
+EventStore::EventStore(RedisLink& link, const Keys& keys)
+    : link_(link), keys_(keys), ack_script_(kAckScript) {}
 
 void EventStore::ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                               ClaimCallback cb) {
@@ -136,15 +130,15 @@ void EventStore::Flush() {
 
 void EventStore::SendAcks(const std::string& client, std::vector<std::string> ids) {
   std::string key = keys_.Events(client);
-  RedisLink::Argv argv = {"EVAL", kAckScript, "1", key, kGroup};
+  RedisLink::Argv argv = {"1", key, kGroup};
   for (const auto& id : ids) argv.push_back(id);
   auto requeue = [this, client, ids]() {
     for (const auto& id : ids) Ack(client, id);
   };
-  bool sent = link_.Command(argv, [requeue](const redisReply* r) {
+  bool sent = ack_script_.Run(link_, argv, [requeue](const redisReply* r) {
     // XACK/XDEL are idempotent: after a lost link or a passing refusal
     // (Redis loading its AOF, busy, out of memory) they go again next flush.
-    if (r == nullptr || IsTransientError(r)) requeue();
+    if (r == nullptr || IsTransientRedisError(r)) requeue();
     LogIfError(r, "redis.ack_failed");
   });
   if (!sent) requeue();

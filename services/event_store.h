@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/keys.h"
+#include "services/lua_script.h"
 #include "services/redis_link.h"
 #include "services/stream_entry.h"
 
@@ -25,7 +26,7 @@ class EventStore {
   using ReadCallback = std::function<void(bool ok, std::vector<StreamEntry> entries)>;
   using DoneCallback = std::function<void(bool ok)>;
 
-  EventStore(RedisLink& link, const Keys& keys) : link_(link), keys_(keys) {}
+  EventStore(RedisLink& link, const Keys& keys);
 
   // Creates the group when missing, then claims up to `count` of the client's
   // pending entries from `cursor` on ("0-0" = from the start).
@@ -62,6 +63,7 @@ class EventStore {
   const Keys& keys_;
   std::unordered_map<std::string, Batch> batches_;
   size_t queued_acks_ = 0;
+  LuaScript ack_script_;
 };
 
 }  // namespace sp::services

@@ -54,6 +54,9 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000ll;
 
 }  // namespace
 
+Inbound::Inbound(RedisLink& link, const Keys& keys, Config config)
+    : link_(link), keys_(keys), key_(keys.Inbound()), config_(config), add_script_(kAddScript) {}
+
 void Inbound::Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
                   DailyQuota daily, DoneCallback cb) {
   int64_t day = proto::NowMs() / kDayMs;
@@ -86,7 +89,7 @@ void Inbound::Store(const Target& target, const std::string& id, const proto::Ev
   std::string events_limit = std::to_string(daily.events);
   std::string bytes_limit = std::to_string(daily.bytes);
   std::string max_len = std::to_string(config_.max_len);
-  RedisLink::Argv argv = {"EVAL", kAddScript, "3", target.seen, target.stream, target.day};
+  RedisLink::Argv argv = {"3", target.seen, target.stream, target.day};
   argv.insert(argv.end(), {id, window, max_ids, bytes_text, events_limit, bytes_limit, max_len});
   for (const proto::EventFields* part : {&head, &fields}) {
     for (const auto& [field, value] : *part) {
@@ -94,7 +97,7 @@ void Inbound::Store(const Target& target, const std::string& id, const proto::Ev
       argv.push_back(value);
     }
   }
-  bool sent = link_.Command(argv, [cb](const redisReply* r) {
+  bool sent = add_script_.Run(link_, argv, [cb](const redisReply* r) {
     if (LogIfError(r, "redis.inbound_failed") || r == nullptr || r->type != REDIS_REPLY_INTEGER) {
       cb(Result::Failed);
       return;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "services/keys.h"
+#include "services/lua_script.h"
 #include "services/redis_link.h"
 #include "shared/messages.h"
 
@@ -38,8 +39,7 @@ class Inbound {
     uint32_t dedupe_max_ids = 1000;
   };
 
-  Inbound(RedisLink& link, const Keys& keys, Config config)
-      : link_(link), keys_(keys), key_(keys.Inbound()), config_(config) {}
+  Inbound(RedisLink& link, const Keys& keys, Config config);
 
   // Fields: client, id, ts, then the event's own fields in order. One script,
   // in the stream's slot: an id this client used within the window is a
@@ -67,6 +67,7 @@ class Inbound {
   const Keys& keys_;
   std::string key_;
   Config config_;
+  LuaScript add_script_;
 };
 
 }  // namespace sp::services

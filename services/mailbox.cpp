@@ -36,6 +36,9 @@ constexpr std::string_view kPutScript =
 
 }  // namespace
 
+Mailbox::Mailbox(RedisLink& link, const Keys& keys, Config config)
+    : link_(link), keys_(keys), config_(config), put_script_(kPutScript) {}
+
 bool Mailbox::Put(const std::string& target, std::string_view message_key,
                   const proto::EventFields& fields, DoneCallback cb) {
   std::string client_key = keys_.Client(target);
@@ -44,14 +47,14 @@ bool Mailbox::Put(const std::string& target, std::string_view message_key,
   std::string window = std::to_string(config_.dedupe_max_ids > 0 ? config_.dedupe_window_ms : 0);
   std::string max_ids = std::to_string(config_.dedupe_max_ids);
   std::string max_queued = std::to_string(config_.max_queued);
-  RedisLink::Argv argv = {"EVAL",   kPutScript,  "3",    client_key, events_key,
-                          seen_key, message_key, window, max_ids,    max_queued};
+  RedisLink::Argv argv = {"3",         client_key, events_key, seen_key,
+                          message_key, window,     max_ids,    max_queued};
   argv.reserve(argv.size() + 2 * fields.size());
   for (const auto& [name, value] : fields) {
     argv.push_back(name);
     argv.push_back(value);
   }
-  return link_.Command(argv, [cb = std::move(cb)](const redisReply* r) {
+  return put_script_.Run(link_, argv, [cb = std::move(cb)](const redisReply* r) {
     if (LogIfError(r, "redis.mailbox_failed") || r == nullptr || r->type != REDIS_REPLY_INTEGER) {
       cb(Result::Failed);
       return;

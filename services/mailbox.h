@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "services/keys.h"
+#include "services/lua_script.h"
 #include "services/redis_link.h"
 #include "shared/messages.h"
 
@@ -31,8 +32,7 @@ class Mailbox {
     uint64_t max_queued = 100000;        // 0: no cap
   };
 
-  Mailbox(RedisLink& link, const Keys& keys, Config config)
-      : link_(link), keys_(keys), config_(config) {}
+  Mailbox(RedisLink& link, const Keys& keys, Config config);
 
   // Adds `fields` to sp:{target}:events in one script in the target's slot.
   // `message_key` names the message among everything put in this mailbox
@@ -45,6 +45,7 @@ class Mailbox {
   RedisLink& link_;
   const Keys& keys_;
   Config config_;
+  LuaScript put_script_;
 };
 
 }  // namespace sp::services

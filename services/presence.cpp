@@ -44,7 +44,9 @@ Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
       subscriber_(subscriber),
       keys_(keys),
       node_(std::move(node)),
-      node_ttl_ms_(node_ttl_ms) {}
+      node_ttl_ms_(node_ttl_ms),
+      start_script_(kStartScript),
+      end_script_(kEndScript) {}
 
 void Presence::Listen(KickHandler on_session) {
   subscriber_.Subscribe(keys_.ControlChannel(), [on_session](std::string_view message) {
@@ -66,9 +68,12 @@ void Presence::Listen(KickHandler on_session) {
 void Presence::SessionStarted(const std::string& client, const std::string& session,
                               int64_t since_ms, std::function<void(const SessionStart&)> on_start) {
   std::string since = std::to_string(since_ms);
-  bool sent = commands_.Command(
-      {"EVAL", kStartScript, "3", keys_.Epoch(client), keys_.Presence(client),
-       keys_.ClientGroups(client), node_, session, since, keys_.ControlChannel(), client},
+  std::string epoch_key = keys_.Epoch(client);  // Argv holds views: keep the keys alive
+  std::string presence_key = keys_.Presence(client);
+  std::string groups_key = keys_.ClientGroups(client);
+  std::string channel = keys_.ControlChannel();
+  bool sent = start_script_.Run(
+      commands_, {"3", epoch_key, presence_key, groups_key, node_, session, since, channel, client},
       [on_start](const redisReply* r) {
         LogIfError(r, "redis.session_start_failed");
         SessionStart start;
@@ -90,16 +95,18 @@ void Presence::SessionStarted(const std::string& client, const std::string& sess
 
 void Presence::SessionEnded(const std::string& client, const std::string& session,
                             std::function<void(const std::vector<std::string>& groups)> on_left) {
-  commands_.Command(
-      {"EVAL", kEndScript, "2", keys_.Presence(client), keys_.ClientGroups(client), session},
-      [on_left](const redisReply* r) {
-        if (LogIfError(r, "redis.session_end_failed") || r == nullptr ||
-            r->type != REDIS_REPLY_ARRAY || !on_left)
-          return;
-        std::vector<std::string> groups;
-        for (size_t i = 0; i < r->elements; ++i) groups.emplace_back(ReplyText(r->element[i]));
-        on_left(groups);
-      });
+  std::string presence_key = keys_.Presence(client);  // Argv holds views: keep them alive
+  std::string groups_key = keys_.ClientGroups(client);
+  end_script_.Run(commands_, {"2", presence_key, groups_key, session},
+                  [on_left](const redisReply* r) {
+                    if (LogIfError(r, "redis.session_end_failed") || r == nullptr ||
+                        r->type != REDIS_REPLY_ARRAY || !on_left)
+                      return;
+                    std::vector<std::string> groups;
+                    for (size_t i = 0; i < r->elements; ++i)
+                      groups.emplace_back(ReplyText(r->element[i]));
+                    on_left(groups);
+                  });
   commands_.Command({"HDEL", keys_.NodeClients(node_), client});
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "services/keys.h"
+#include "services/lua_script.h"
 #include "services/redis_link.h"
 
 namespace sp::services {
@@ -68,6 +69,8 @@ class Presence {
   const Keys& keys_;
   std::string node_;
   uint64_t node_ttl_ms_;
+  LuaScript start_script_;
+  LuaScript end_script_;
 };
 
 }  // namespace sp::services

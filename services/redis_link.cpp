@@ -230,6 +230,7 @@ void RedisLink::Handshake() {
 
 void RedisLink::BecomeUp() {
   up_ = true;
+  generation_++;
   up_since_ms_ = uv_now(loop_);
   ping_outstanding_since_ms_ = 0;
   if (subscriptions_.empty()) {

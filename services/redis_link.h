@@ -53,6 +53,9 @@ class RedisLink {
   void Stop(std::function<void()> done = {});
 
   bool IsUp() const { return up_; }
+  // Counts the connections that became usable: what Redis remembers per
+  // connection (loaded scripts) is valid only within one generation.
+  uint64_t Generation() const { return generation_; }
   // Runs whenever the link becomes usable (after AUTH/SELECT) or is lost.
   void OnUp(std::function<void()> fn) { on_up_ = std::move(fn); }
   void OnDown(std::function<void()> fn) { on_down_ = std::move(fn); }
@@ -107,6 +110,7 @@ class RedisLink {
   bool up_ = false;
   bool ever_up_ = false;
   uint64_t commands_sent_ = 0;
+  uint64_t generation_ = 0;
   std::function<void()> on_up_;
   std::function<void()> on_down_;
   std::function<void()> on_stopped_;

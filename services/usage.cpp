@@ -25,6 +25,10 @@ bool AnyNonZero(const Usage::Counts& c) {
 
 }  // namespace
 
+std::string_view Usage::ScriptText() {
+  return kUsageScript;
+}
+
 const char* CounterName(Counter c) {
   return kNames[static_cast<size_t>(c)];
 }
@@ -54,7 +58,7 @@ void Usage::SendClient(const std::string& client, const Dirty& d) {
   std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
   std::string last_seen = std::to_string(d.last_seen);
   std::string key = keys_.Usage(client);  // Argv holds views: keep the key alive
-  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", key, last_seen};
+  RedisLink::Argv argv = {"1", key, last_seen};
   for (size_t i = 0; i < amounts.size(); ++i) {
     if (d.counts[i] == 0) continue;
     amounts[i] = std::to_string(d.counts[i]);
@@ -62,8 +66,8 @@ void Usage::SendClient(const std::string& client, const Dirty& d) {
     argv.push_back(amounts[i]);
   }
   // Lost with the link: merged back so the next flush carries it.
-  bool sent = link_.Command(argv, [this, client, d](const redisReply* r) {
-    if (r == nullptr) MergeBack(client, d);
+  bool sent = script_.Run(link_, argv, [this, client, d](const redisReply* r) {
+    if (r == nullptr || IsTransientRedisError(r)) MergeBack(client, d);
   });
   if (!sent) MergeBack(client, d);
 }
@@ -77,14 +81,14 @@ void Usage::MergeBack(const std::string& client, const Dirty& d) {
 void Usage::SendNode(const Counts& counts) {
   std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
   std::string key = keys_.NodeUsage(node_);  // Argv holds views: keep the key alive
-  RedisLink::Argv argv = {"EVAL", kUsageScript, "1", key, ""};
+  RedisLink::Argv argv = {"1", key, ""};
   for (size_t i = 0; i < counts.size(); ++i) {
     if (counts[i] == 0) continue;
     amounts[i] = std::to_string(counts[i]);
     argv.push_back(kNames[i]);
     argv.push_back(amounts[i]);
   }
-  if (!link_.Command(argv)) {
+  if (!script_.Run(link_, argv, {})) {
     for (size_t i = 0; i < counts.size(); ++i) node_dirty_[i] += counts[i];
   }
 }

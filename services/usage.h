@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "services/keys.h"
+#include "services/lua_script.h"
 #include "services/redis_link.h"
 
 namespace sp::services {
@@ -30,7 +31,7 @@ class Usage {
   using Counts = std::array<uint64_t, static_cast<size_t>(Counter::kCount)>;
 
   Usage(RedisLink& link, const Keys& keys, std::string node)
-      : link_(link), keys_(keys), node_(std::move(node)) {}
+      : link_(link), keys_(keys), node_(std::move(node)), script_(ScriptText()) {}
 
   void Add(const std::string& client, Counter counter, uint64_t n = 1);
   // Sends everything accumulated; on a lost link the counts are kept for next time.
@@ -53,6 +54,8 @@ class Usage {
   std::unordered_map<std::string, Dirty> dirty_;
   Counts node_dirty_{};
   Counts totals_{};
+  static std::string_view ScriptText();
+  LuaScript script_;
 };
 
 }  // namespace sp::services

@@ -33,6 +33,7 @@ constexpr std::string_view kUnknownTarget = "unknown_target";  // no such client
 constexpr std::string_view kForbidden = "forbidden";           // the sender's policy says no
 constexpr std::string_view kGroupTooLarge = "group_too_large";
 constexpr std::string_view kTargetFull = "target_full";  // too many queued events: retry later
+constexpr std::string_view kBadParams = "bad_params";    // a server method cannot use the params
 }  // namespace error_code
 
 }  // namespace sp::proto
