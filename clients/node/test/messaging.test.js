@@ -130,6 +130,16 @@ test("request('time') answers with the server's time in ms and as ISO 8601", asy
   assert.strictEqual(Date.parse(reply.fields.iso), ms);
 });
 
+test("request('who') lists a group's members and whether each is online", async () => {
+  env.redisCli('SADD', 'sp:group:g3', 'who-a', 'who-b');
+  for (const id of ['who-a', 'who-b']) env.redisCli('SADD', `sp:{${id}}:groups`, 'g3');
+  env.provision('who-b'); // provisioned, never connected
+  const a = await connected('who-a');
+  const reply = await a.request('who', { group: 'g3' }, { timeoutMs: 10000 });
+  const members = JSON.parse(reply.data).sort((x, y) => x.id.localeCompare(y.id));
+  assert.deepStrictEqual(members, [{ id: 'who-a', online: true }, { id: 'who-b', online: false }]);
+});
+
 test('a request nobody answers is stored for workers, then times out; a late reply is an ordinary event', async () => {
   const client = await connected('rq-none');
   const started = Date.now();

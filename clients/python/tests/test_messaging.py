@@ -162,6 +162,22 @@ def test_time_answers_with_ms_and_iso_8601(stack: Stack) -> None:
     run(scenario())
 
 
+def test_who_lists_a_groups_members_and_whether_each_is_online(stack: Stack) -> None:
+    stack.start_server()
+    stack.redis("SADD", "sp:group:g3", "who-a", "who-b")
+    for member in ("who-a", "who-b"):
+        stack.redis("SADD", f"sp:{{{member}}}:groups", "g3")
+    stack.provision("who-b")  # provisioned, never connected
+
+    async def scenario() -> None:
+        async with client(stack, "who-a") as a:
+            reply = await a.request("who", {"group": "g3"}, timeout=10)
+            members = sorted(json.loads(reply.data), key=lambda m: m["id"])
+            assert members == [{"id": "who-a", "online": True}, {"id": "who-b", "online": False}]
+
+    run(scenario())
+
+
 def test_a_request_nobody_answers_times_out_and_a_late_reply_is_an_ordinary_event(stack: Stack) -> None:
     stack.start_server()
 
