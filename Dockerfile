@@ -9,7 +9,7 @@ FROM sealpost/debian:bookworm AS build
 LABEL org.sealpost.stage=build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libuv1-dev libhiredis-dev libsodium-dev \
-      nlohmann-json3-dev libcli11-dev doctest-dev \
+      nlohmann-json3-dev libcli11-dev doctest-dev libedit-dev \
     && rm -rf /var/lib/apt/lists/*
 # Only what the build reads: docs, tests or compose edits do not invalidate
 # the compile cache, and no local file (.env) can end up in a layer.
@@ -31,7 +31,7 @@ LABEL org.sealpost.stage=runtime
 # Fixed ids: the Redis password file in the shared secret volume is readable
 # by group 10001 (see scripts/docker/redis-entrypoint).
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libuv1 libhiredis0.14 libsodium23 \
+      libuv1 libhiredis0.14 libsodium23 libedit2 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 sealpost \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin sealpost \

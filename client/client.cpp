@@ -47,6 +47,18 @@ void Client::PauseEvents(bool paused) {
 Client::SendResult Client::SendEvent(std::string type, std::string data, Fields extra) {
   return impl_->SendEvent(std::move(type), std::move(data), std::move(extra));
 }
+
+Client::SendResult Client::SendEventTo(std::string to, std::string type, std::string data,
+                                       Fields extra) {
+  return impl_->SendEventTo(std::move(to), std::move(type), std::move(data), std::move(extra));
+}
+
+Client::SendResult Client::Request(std::string method, std::string params_json,
+                                   std::function<void(const Reply&)> on_reply,
+                                   RequestOptions options) {
+  return impl_->Request(std::move(method), std::move(params_json), std::move(on_reply),
+                        std::move(options));
+}
 bool Client::IsConnected() const {
   return impl_->IsConnected();
 }
@@ -308,6 +320,7 @@ void Client::Impl::Arm() {
     for (const auto& p : pending_)
       if (!p.sent && p.retry_at > now) consider(p.retry_at);
   }
+  consider(NextRequestDeadline());
   if (next == UINT64_MAX) {
     uv_timer_stop(&timer_);
     return;
@@ -320,6 +333,7 @@ void Client::Impl::OnTimer(uv_timer_t* timer) {
 }
 
 void Client::Impl::OnDeadlines(uint64_t now) {
+  ExpireRequests(now);
   bool connecting = phase_ == Phase::Connecting || phase_ == Phase::AwaitingMsg2 ||
                     phase_ == Phase::AwaitingWelcome;
   if (phase_ == Phase::Waiting && now >= reconnect_at_) {
@@ -348,14 +362,18 @@ std::string Client::Impl::NextId() {
 }
 
 Client::SendResult Client::Impl::SendEvent(std::string type, std::string data, Fields extra) {
+  return SendEventTo({}, std::move(type), std::move(data), std::move(extra));
+}
+
+Client::SendResult Client::Impl::SendEventTo(std::string to, std::string type, std::string data,
+                                             Fields extra) {
   SendResult result;
   if (type.empty()) {
     result.error = "event type must not be empty";
     return result;
   }
-  if (pending_.size() >= options_.send_queue_limit) {
-    result.error = "send queue full (" + std::to_string(pending_.size()) +
-                   " events awaiting the server's ack)";
+  if (!to.empty() && !sp::proto::IsValidTarget(to)) {
+    result.error = "'" + to + "' is neither a client id nor group:<name>";
     return result;
   }
   for (const auto& [name, value] : extra) {
@@ -364,20 +382,37 @@ Client::SendResult Client::Impl::SendEvent(std::string type, std::string data, F
       return result;
     }
   }
+  sp::proto::ClientEvent message;
+  message.to = std::move(to);
+  message.event.reserve(2 + extra.size());
+  message.event.emplace_back("type", std::move(type));
+  message.event.emplace_back("data", std::move(data));
+  for (auto& field : extra) message.event.push_back(std::move(field));
   internal::PendingSend p;
   p.id = NextId();
-  p.message.id = p.id;
-  p.message.event.reserve(2 + extra.size());
-  p.message.event.emplace_back("type", std::move(type));
-  p.message.event.emplace_back("data", std::move(data));
-  for (auto& field : extra) p.message.event.push_back(std::move(field));
-  p.message.ts = sp::proto::NowMs();
-  // Refuse now what the server could never accept: resending it would loop.
-  size_t json = sp::proto::Serialize(p.message).size() + 16;  // room for a longer ts
+  message.id = p.id;
+  message.ts = sp::proto::NowMs();
+  size_t json = sp::proto::Serialize(message).size();
+  p.message = std::move(message);
+  return Admit(std::move(p), json);
+}
+
+// Queues what the server can accept; refuses now what it never could
+// (resending it would loop) and what does not fit the queue.
+Client::SendResult Client::Impl::Admit(internal::PendingSend p, size_t json_bytes) {
+  SendResult result;
+  if (pending_.size() >= options_.send_queue_limit) {
+    result.error = "send queue full (" + std::to_string(pending_.size()) +
+                   " events awaiting the server's ack)";
+    return result;
+  }
+  size_t json = json_bytes + 16;  // room for a longer ts
   size_t frame = (json + sp::crypto::Transport::Overhead() + 2) / 3 * 4;
   size_t max_frame = max_frame_bytes_ ? max_frame_bytes_ : sp::proto::kDefaultMaxFrameBytes;
   if (json > sp::crypto::Transport::MaxPlaintext() || frame > max_frame) {
-    result.error = "event too large (" + std::to_string(json) + " bytes of JSON)";
+    result.error = "event too large: " + std::to_string(json) + " bytes of JSON make a " +
+                   std::to_string(frame) + "-byte frame; the server's limit is " +
+                   std::to_string(max_frame) + " bytes";
     return result;
   }
   result.id = p.id;
@@ -389,12 +424,32 @@ Client::SendResult Client::Impl::SendEvent(std::string type, std::string data, F
 void Client::Impl::FlushSends() {
   if (phase_ != Phase::Active || goaway_close_at_ != 0) return;  // none on a closing session
   uint64_t now = uv_now(loop_);
+  std::vector<std::string> too_large;
   for (auto& p : pending_) {
     if (p.sent || p.retry_at > now) continue;
-    p.message.ts = sp::proto::NowMs();
-    if (!SendMessage(sp::proto::Serialize(p.message))) return;
+    std::string json = std::visit(
+        [](auto& message) {
+          message.ts = sp::proto::NowMs();
+          return sp::proto::Serialize(message);
+        },
+        p.message);
+    // Queued before welcome told us the server's limit: the server would
+    // close the connection for it, and every reconnect would send it again.
+    size_t frame = (json.size() + sp::crypto::Transport::Overhead() + 2) / 3 * 4;
+    if (max_frame_bytes_ != 0 && frame > max_frame_bytes_) {
+      too_large.push_back(p.id);
+      continue;
+    }
+    if (!SendMessage(json)) return;
     p.sent = true;
     if (phase_ != Phase::Active) return;
+  }
+  for (const std::string& id : too_large) {
+    sp::proto::Error refused = sp::proto::MakeError(
+        errors::kTooLarge, "event too large: its frame exceeds the server's limit of " +
+                               std::to_string(max_frame_bytes_) + " bytes");
+    refused.id = id;
+    OnSendError(refused);  // not retryable: dropped and reported (or the request finished)
   }
 }
 
@@ -417,8 +472,13 @@ void Client::Impl::OnSendError(const sp::proto::Error& error) {
     Arm();
     return;
   }
+  bool request = std::holds_alternative<sp::proto::Request>(it->message);
   pending_.erase(it);
-  ReportError({error.code, error.message, false, false, error.id, {}});
+  ClientError refused{error.code, error.message, false, false, error.id, {}};
+  if (request)
+    FinishRequest(error.id, std::move(refused));  // the caller hears it through on_reply
+  else
+    ReportError(refused);
 }
 
 }  // namespace sealpost

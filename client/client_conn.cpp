@@ -391,12 +391,15 @@ void Client::Impl::OnWelcome(const sp::proto::Welcome& w) {
 
 void Client::Impl::OnServerEvent(sp::proto::ServerEvent& ev) {
   // Not taken: the server redelivers it after its ack timeout or to the next session.
-  if (!callbacks_.on_event || destroying_ || events_paused_) return;
+  if (destroying_ || events_paused_) return;
+  bool reply = IsAwaitedReply(ev.event);
+  if (!reply && !callbacks_.on_event && !dedup_.Contains(ev.event_id)) return;
   Conn* conn = conn_;
   if (dedup_.Insert(ev.event_id)) {
     stats_.events++;
     Event event{ev.event_id, ev.attempt, ev.ts, std::move(ev.event)};
-    callbacks_.on_event(event);
+    bool taken = reply && TakeReply(event);
+    if (!taken && callbacks_.on_event) callbacks_.on_event(event);
     if (conn_ != conn) return;  // stopped or dropped inside the callback: redelivered later
   } else {
     stats_.duplicates++;  // its ack may have been lost: acknowledge it again

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <variant>
 
 #include "client/backoff.h"
 #include "client/dedup.h"
@@ -51,13 +53,20 @@ struct Conn {
   void Abandon();  // closes the handles; frees itself in the last close callback
 };
 
-// A client-event kept until the server acknowledges it.
+// A client-event or request kept until the server acknowledges it.
 struct PendingSend {
   std::string id;
-  std::string json;  // serialized without ts; stamped on each send
-  sp::proto::ClientEvent message;
+  std::variant<sp::proto::ClientEvent, sp::proto::Request> message;  // ts stamped on each send
   bool sent = false;      // written on the current connection
   uint64_t retry_at = 0;  // loop time before which it must not be resent
+};
+
+// A request waiting for its final reply.
+struct PendingRequest {
+  uint64_t deadline = 0;  // loop time
+  std::function<void(const Reply&)> on_reply;
+  std::function<void(const Event&)> on_part;
+  std::vector<Event> parts;
 };
 
 }  // namespace internal
@@ -72,6 +81,9 @@ class Client::Impl {
   void Reconnect();
   void PauseEvents(bool paused) { events_paused_ = paused; }
   SendResult SendEvent(std::string type, std::string data, Fields extra);
+  SendResult SendEventTo(std::string to, std::string type, std::string data, Fields extra);
+  SendResult Request(std::string method, std::string params_json,
+                     std::function<void(const Reply&)> on_reply, RequestOptions options);
 
   bool IsConnected() const { return phase_ == internal::Phase::Active; }
   size_t PendingSends() const { return pending_.size(); }
@@ -100,9 +112,19 @@ class Client::Impl {
   std::string NextId();
 
   // Sending client-events (client.cpp)
+  SendResult Queue(sp::proto::ClientEvent message, std::string_view to);
+  SendResult Admit(internal::PendingSend p, size_t json_bytes);
   void FlushSends();
   void OnSendAck(const std::string& id);
   void OnSendError(const sp::proto::Error& error);
+
+  // Requests and replies (client_requests.cpp)
+  // True when the event answers a request we wait for (then it is taken).
+  bool TakeReply(const Event& event);
+  bool IsAwaitedReply(const sp::proto::EventFields& fields) const;
+  void FinishRequest(const std::string& id, ClientError error);
+  void ExpireRequests(uint64_t now);
+  uint64_t NextRequestDeadline() const;
 
   // Wire (client_conn.cpp)
   void WriteBytes(std::string bytes, std::vector<std::string> ack_event_ids = {});
@@ -148,6 +170,7 @@ class Client::Impl {
   internal::Rng rng_;
   internal::DedupWindow dedup_;
   std::deque<internal::PendingSend> pending_;
+  std::unordered_map<std::string, internal::PendingRequest> requests_;
   std::string id_prefix_;
   uint64_t id_counter_ = 0;
 

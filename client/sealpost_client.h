@@ -69,6 +69,23 @@ struct ClientError {
   std::string event_id;  // the server event this concerns, if any
 };
 
+// The answer to Client::Request(): every reply event in arrival order (the
+// final one last), or why there is none.
+struct Reply {
+  std::string request_id;
+  std::vector<Event> parts;
+  ClientError error;  // code empty on success: errors::kTimeout or the server's refusal
+  explicit operator bool() const { return error.code.empty(); }
+  // The final reply event; only valid when the request succeeded.
+  const Event& Final() const { return parts.back(); }
+};
+
+struct RequestOptions {
+  uint64_t timeout_ms = 10000;  // from the call until the final reply
+  // Each partial reply ("last" = "0") as it arrives; it is also in Reply::parts.
+  std::function<void(const Event&)> on_part;
+};
+
 struct ClientOptions {
   std::string server = "127.0.0.1:9300";  // host:port or [v6]:port
   // The server's static public key (base64). When empty, known_servers_file
@@ -157,6 +174,16 @@ class Client {
     explicit operator bool() const { return error.empty(); }
   };
   SendResult SendEvent(std::string type, std::string data, Fields extra = {});
+  // The same to another client ("102") or a group ("group:lobby"); the
+  // server stores a copy in each target's stream, with "from" = our id.
+  // Refusals (unknown_target, forbidden, ...) come to on_error with the id.
+  SendResult SendEventTo(std::string to, std::string type, std::string data, Fields extra = {});
+  // Asks a worker (or the server: echo, time, who) and calls `on_reply`
+  // once, with the final reply or the error. `params_json` is any JSON text
+  // (empty: null). Kept and resent until the server stores it, like
+  // SendEvent; replies are matched by "re" and never reach on_event.
+  SendResult Request(std::string method, std::string params_json,
+                     std::function<void(const Reply&)> on_reply, RequestOptions options = {});
 
   bool IsConnected() const;
   size_t PendingSends() const;

@@ -167,19 +167,21 @@ void Connection::LookUpClient(std::string client, std::string remote_pk) {
     ClientVerdict verdict = CheckClient(rec, remote_pk);
     if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
     if (verdict.accepted)
-      conn->Activate(client, KeyTag(remote_pk), rec.quota);
+      conn->Activate(client, KeyTag(remote_pk), rec);
     else
       conn->Fail({verdict.code, std::string(verdict.message)});
   });
 }
 
 void Connection::Activate(std::string client, uint64_t key_tag,
-                          const services::QuotaOverrides& quota) {
+                          const services::ClientRecord& record) {
   const Settings& settings = ctx_.settings;
   state_ = ConnState::Active;
   LeaveHandshake();
   session_ = std::make_unique<Session>(std::move(client), key_tag, *this);
-  session_->SetQuota(settings.bounds, quota, ctx_.NowMs());
+  session_->SetQuota(settings.bounds, record.quota, ctx_.NowMs());
+  if (!session_->SetPolicy(settings.messaging.defaults, record.direct_policy, record.group_policy))
+    log::Warn("client.bad_policy", {{"client", session_->client}});
   decoder_.RaiseMaxFrameBytes(settings.bounds.max_frame_bytes);
   ctx_.events->OnAuthenticated(*this);  // names the session, replaces an older one
   SendMessage(proto::Serialize(session_->Welcome(settings)));

@@ -107,7 +107,7 @@ class Connection final : public DeliveryOutlet {
   void OnFrame(std::string_view frame);
   void OnHandshakeFrame(std::string_view frame);
   void LookUpClient(std::string client, std::string remote_pk);
-  void Activate(std::string client, uint64_t key_tag, const services::QuotaOverrides& quota);
+  void Activate(std::string client, uint64_t key_tag, const services::ClientRecord& record);
   void OnTransportFrame(std::string_view frame);
   void WriteFrame(std::string_view payload);
   std::string* OutboxBuffer();

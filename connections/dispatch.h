@@ -30,6 +30,7 @@ void Dispatch(LoopContext& ctx, Connection& conn, std::string_view json);
 // without a handler here does not compile.
 HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::ClientAck& ack);
 HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::ClientEvent& event);
+HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::Request& request);
 HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::Ping& ping);
 HandlerResult Handle(LoopContext& ctx, Connection& conn, const proto::Pong& pong);
 

@@ -151,16 +151,31 @@ void Hub::OnAuthenticated(Connection& conn) {
   ctx_.services.usage.Add(s.client, services::Counter::Connects);
   uint64_t conn_id = conn.Id();
   uint64_t session_id = s.session_id;
+  services::Groups* groups = &ctx_.services.groups;
+  const std::string* node = &settings_.identity.node;
   ctx_.services.presence.SessionStarted(
       s.client, s.SessionIdText(), proto::NowMs(),
-      [this, conn_id, session_id](uint64_t epoch) { OnEpoch(conn_id, session_id, epoch); });
+      [this, conn_id, session_id, groups, node,
+       client = s.client](const services::SessionStart& start) {
+        // A session that replaces a live one is no change for the groups.
+        if (start.epoch != 0 && !start.replaced_live_session && !start.groups.empty())
+          groups->NotifyPresence(client, "joined", *node, start.groups);
+        OnEpoch(conn_id, session_id, start.epoch);
+      });
 }
 
 // Unacked events stay in the group's pending list: the next session resends them.
 void Hub::OnClosing(Connection& conn) {
   Session* s = conn.GetSession();
-  if (s != nullptr && ctx_.table.Unbind(s->client, conn.Id()))
-    ctx_.services.presence.SessionEnded(s->client, s->SessionIdText());
+  if (s == nullptr || !ctx_.table.Unbind(s->client, conn.Id())) return;
+  services::Groups* groups = &ctx_.services.groups;
+  const std::string* node = &settings_.identity.node;
+  // Only a session that was still the client's current one has left.
+  ctx_.services.presence.SessionEnded(
+      s->client, s->SessionIdText(),
+      [groups, node, client = s->client](const std::vector<std::string>& client_groups) {
+        if (!client_groups.empty()) groups->NotifyPresence(client, "left", *node, client_groups);
+      });
 }
 
 void Hub::OnClosed(Connection& conn) {
@@ -218,7 +233,11 @@ void Hub::Recheck(const std::string& client) {
     if (!verdict.accepted) {
       c->Fail({verdict.code, std::string(verdict.message)});
     } else if (record.status == services::ClientRecord::Status::Found) {
-      c->GetSession()->SetQuota(settings_.bounds, record.quota, ctx_.NowMs());  // may have changed
+      Session& session = *c->GetSession();  // quota and policy may have changed
+      session.SetQuota(settings_.bounds, record.quota, ctx_.NowMs());
+      if (!session.SetPolicy(settings_.messaging.defaults, record.direct_policy,
+                             record.group_policy))
+        log::Warn("client.bad_policy", {{"client", session.client}});
     }
   });
 }

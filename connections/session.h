@@ -10,6 +10,7 @@
 
 #include "connections/delivery.h"
 #include "connections/inbound_quota.h"
+#include "connections/routing_policy.h"
 #include "connections/session_fence.h"
 #include "connections/settings.h"
 #include "shared/messages.h"
@@ -47,6 +48,22 @@ struct Session {
       quota = std::make_unique<InboundQuota>(defaults, overrides, now_ms);
   }
 
+  // Whom the client may send to: its record's policy, or the server's
+  // defaults while the record sets none (one null pointer per session).
+  const RoutingPolicy& Policy(const RoutingPolicy& defaults) const {
+    return policy ? *policy : defaults;
+  }
+  // False when the record's policy does not parse (it then denies: see ResolvePolicy).
+  bool SetPolicy(const RoutingPolicy& defaults, std::string_view direct, std::string_view groups) {
+    if (direct.empty() && groups.empty()) {
+      policy.reset();
+      return true;
+    }
+    bool valid = true;
+    policy = std::make_unique<RoutingPolicy>(ResolvePolicy(defaults, direct, groups, &valid));
+    return valid;
+  }
+
   // 14 lowercase hex digits: how the session is named in welcome, presence
   // and announcements. Kept as a number: 24 bytes less per connection.
   std::string SessionIdText() const {
@@ -60,6 +77,7 @@ struct Session {
   SessionFence fence;       // its epoch: orders sessions of the client across nodes
   uint64_t key_tag;         // KeyTag of the static key the client proved
   std::unique_ptr<InboundQuota> quota;
+  std::unique_ptr<RoutingPolicy> policy;
   Delivery delivery;
 };
 

@@ -1,5 +1,6 @@
 // Every setting of the connection layer, grouped by what it is: bounds
-// (how much), timings (how long) and identity (who this node is). The server
+// (how much), timings (how long), identity (who this node is) and messaging
+// (whom clients may send to). The server
 // fills them from configuration; docs/OPERATIONS.md and .env.example list
 // each one with its flag and default.
 #pragma once
@@ -9,6 +10,9 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
+#include "connections/routing_policy.h"
 #include "shared/protocol.h"
 
 namespace sp::connections {
@@ -58,10 +62,19 @@ struct Identity {
   std::string listen;  // the client address, for the node registry
 };
 
+// Routing between clients (docs/PROTOCOL.md §6).
+struct Messaging {
+  RoutingPolicy defaults;  // for clients whose record sets no policy
+  // Request methods that go to workers (sp:requests:<method>); empty: any.
+  // The server's own (echo, time, who) are always answered.
+  std::vector<std::string> request_methods;
+};
+
 struct Settings {
   Bounds bounds;
   Timings timings;
   Identity identity;
+  Messaging messaging;
 };
 
 // Before a peer is authenticated its frames are handshake messages of a few

@@ -16,6 +16,12 @@ struct Stats {
   uint64_t events_dead = 0;
   uint64_t client_events = 0;
   uint64_t client_events_duplicate = 0;  // resent ids acked without storing again
+  uint64_t direct_messages = 0;          // client-events to a client, stored
+  uint64_t group_messages = 0;           // client-events to a group, stored
+  uint64_t group_copies = 0;             // entries written for group messages
+  uint64_t group_copies_refused = 0;     // members without a record or with a full stream
+  uint64_t messages_refused = 0;         // unknown_target, forbidden, group_too_large, target_full
+  uint64_t requests = 0;
   uint64_t protocol_errors = 0;
 };
 

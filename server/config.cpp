@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "shared/messages.h"
+
 namespace sp::server {
 namespace {
 
@@ -119,6 +121,21 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "A client-event id resent within this long is acked, not stored again (0: off)");
   opt("--inbound-dedupe-ids", sc.inbound.dedupe_max_ids, "SEALPOST_INBOUND_DEDUPE_IDS",
       "At most this many recent client-event ids remembered per client (0: off)");
+  // Messaging between clients.
+  std::string direct_policy = "any";
+  std::string group_policy = "member";
+  std::string request_methods;
+  opt("--direct-policy", direct_policy, "SEALPOST_DIRECT_POLICY",
+      "Direct messages for clients whose record has no 'direct': any, none or group:<name>");
+  opt("--group-policy", group_policy, "SEALPOST_GROUP_POLICY",
+      "Group messages for clients whose record has no 'groups': member, any or none");
+  opt("--request-methods", request_methods, "SEALPOST_REQUEST_METHODS",
+      "Comma-separated request methods stored for workers (empty: any valid name)");
+  opt("--max-group-members", sc.max_group_members, "SEALPOST_MAX_GROUP_MEMBERS",
+      "A message to a larger group is refused (group_too_large)");
+  opt("--max-queued-events", sc.mailbox.max_queued, "SEALPOST_MAX_QUEUED_EVENTS",
+      "A client's stream holding this many undelivered events refuses direct and group "
+      "messages (target_full; 0: no cap)");
   opt("--node-ttl-ms", sc.node_ttl_ms, "SEALPOST_NODE_TTL_MS",
       "Node registry entry expires this long after the last beat");
   // Bounds.
@@ -197,6 +214,31 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       return false;
     }
   }
+  connections::Messaging& m = c->connections.messaging;
+  if (!connections::ParseDirectPolicy(direct_policy, &m.defaults) ||
+      !connections::ParseGroupPolicy(group_policy, &m.defaults)) {
+    std::cerr << "sealpost-server: --direct-policy is any, none or group:<name>; --group-policy "
+                 "is member, any or none\n";
+    *exit_code = 2;
+    return false;
+  }
+  m.request_methods.clear();
+  for (size_t start = 0; start < request_methods.size();) {
+    size_t comma = request_methods.find(',', start);
+    if (comma == std::string::npos) comma = request_methods.size();
+    std::string method = Trim(request_methods.substr(start, comma - start));
+    if (!proto::IsValidMethod(method)) {
+      std::cerr << "sealpost-server: --request-methods: '" << method
+                << "' is not 1-64 of A-Z a-z 0-9 _ . -\n";
+      *exit_code = 2;
+      return false;
+    }
+    m.request_methods.push_back(method);
+    start = comma + 1;
+  }
+  // Direct and group messages are deduplicated like client-events.
+  sc.mailbox.dedupe_window_ms = sc.inbound.dedupe_window_ms;
+  sc.mailbox.dedupe_max_ids = sc.inbound.dedupe_max_ids;
   c->connections.identity.node = c->node_id;
   c->connections.identity.listen = c->listen;
   sc.node = c->node_id;

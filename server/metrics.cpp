@@ -42,6 +42,19 @@ std::string RenderMetrics(connections::Hub& hub, services::Services& services) {
   Metric(&out, "sealpost_client_events_duplicate_total", "counter",
          "client-events resent with an id already stored: acked, not stored again",
          st.client_events_duplicate);
+  Metric(&out, "sealpost_direct_messages_total", "counter",
+         "client-events to another client, stored in its stream", st.direct_messages);
+  Metric(&out, "sealpost_group_messages_total", "counter",
+         "client-events to a group, stored in every member's stream", st.group_messages);
+  Metric(&out, "sealpost_group_copies_total", "counter", "Stream entries written for groups",
+         st.group_copies);
+  Metric(&out, "sealpost_group_copies_refused_total", "counter",
+         "Group copies not written: member without a record or with a full stream",
+         st.group_copies_refused);
+  Metric(&out, "sealpost_messages_refused_total", "counter",
+         "Direct and group messages refused (unknown target, forbidden, too large, full)",
+         st.messages_refused);
+  Metric(&out, "sealpost_requests_total", "counter", "request messages received", st.requests);
   Metric(&out, "sealpost_protocol_errors_total", "counter", "Connections closed for an error",
          st.protocol_errors);
   Metric(&out, "sealpost_redis_up", "gauge", "1 when the Redis command link is up",

@@ -56,22 +56,43 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000ll;
 
 void Inbound::Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
                   DailyQuota daily, DoneCallback cb) {
-  std::string seen_key = keys_.InboundSeen(client);
-  std::string day_key = keys_.InboundDay(client, proto::NowMs() / kDayMs);
+  int64_t day = proto::NowMs() / kDayMs;
+  Target target{key_, keys_.InboundSeen(client), keys_.InboundDay(client, day)};
+  std::string ts = std::to_string(event.ts);
+  proto::EventFields head = {{"client", client}, {"id", event.id}, {"ts", ts}};
+  Store(target, event.id, head, event.event, bytes, daily, std::move(cb));
+}
+
+void Inbound::AddRequest(const std::string& client, const proto::Request& request, uint64_t bytes,
+                         DailyQuota daily, DoneCallback cb) {
+  int64_t day = proto::NowMs() / kDayMs;
+  Target target{keys_.Requests(request.method), keys_.RequestsSeen(request.method, client),
+                keys_.RequestsDay(request.method, client, day)};
+  std::string ts = std::to_string(request.ts);
+  proto::EventFields head = {{"client", client},
+                             {"id", request.id},
+                             {"ts", ts},
+                             {"method", request.method},
+                             {"params", request.params}};
+  Store(target, request.id, head, {}, bytes, daily, std::move(cb));
+}
+
+void Inbound::Store(const Target& target, const std::string& id, const proto::EventFields& head,
+                    const proto::EventFields& fields, uint64_t bytes, DailyQuota daily,
+                    DoneCallback cb) {
   std::string window = std::to_string(config_.dedupe_max_ids > 0 ? config_.dedupe_window_ms : 0);
   std::string max_ids = std::to_string(config_.dedupe_max_ids);
   std::string bytes_text = std::to_string(bytes);
   std::string events_limit = std::to_string(daily.events);
   std::string bytes_limit = std::to_string(daily.bytes);
   std::string max_len = std::to_string(config_.max_len);
-  std::string ts = std::to_string(event.ts);
-  RedisLink::Argv argv = {"EVAL", kAddScript, "3", seen_key, key_, day_key};
-  argv.insert(argv.end(),
-              {event.id, window, max_ids, bytes_text, events_limit, bytes_limit, max_len});
-  argv.insert(argv.end(), {"client", client, "id", event.id, "ts", ts});
-  for (const auto& [field, value] : event.event) {
-    argv.push_back(field);
-    argv.push_back(value);
+  RedisLink::Argv argv = {"EVAL", kAddScript, "3", target.seen, target.stream, target.day};
+  argv.insert(argv.end(), {id, window, max_ids, bytes_text, events_limit, bytes_limit, max_len});
+  for (const proto::EventFields* part : {&head, &fields}) {
+    for (const auto& [field, value] : *part) {
+      argv.push_back(field);
+      argv.push_back(value);
+    }
   }
   bool sent = link_.Command(argv, [cb](const redisReply* r) {
     if (LogIfError(r, "redis.inbound_failed") || r == nullptr || r->type != REDIS_REPLY_INTEGER) {

@@ -1,4 +1,5 @@
-// sp:inbound: the stream backend workers consume client-events from.
+// sp:inbound and sp:requests:<method>: the streams backend workers consume
+// client-events and requests from.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +48,21 @@ class Inbound {
   // checked and counted; then the entry is added and its id remembered.
   void Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
            DailyQuota daily, DoneCallback cb);
+  // The same for a request, into sp:requests:<method>, with its own seen ids
+  // and day counters in that stream's slot. Fields: client, id, ts, method,
+  // params (JSON text).
+  void AddRequest(const std::string& client, const proto::Request& request, uint64_t bytes,
+                  DailyQuota daily, DoneCallback cb);
 
  private:
+  struct Target {
+    std::string stream;
+    std::string seen;
+    std::string day;
+  };
+  void Store(const Target& target, const std::string& id, const proto::EventFields& head,
+             const proto::EventFields& fields, uint64_t bytes, DailyQuota daily, DoneCallback cb);
+
   RedisLink& link_;
   const Keys& keys_;
   std::string key_;

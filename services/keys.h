@@ -23,6 +23,32 @@ class Keys {
   std::string Usage(std::string_view id) const { return Tagged(id, "usage"); }
   std::string Presence(std::string_view id) const { return Tagged(id, "presence"); }
   std::string Epoch(std::string_view id) const { return Tagged(id, "epoch"); }
+  // Senders' message ids recently stored in the client's events stream
+  // (sorted set of "<sender> <id>", score: ms): resends are stored once.
+  std::string Seen(std::string_view id) const { return Tagged(id, "seen"); }
+  // The groups the client belongs to (set; kept by `sealpost group`).
+  std::string ClientGroups(std::string_view id) const { return Tagged(id, "groups"); }
+  // A group's members (set of client ids), its options (hash) and the index
+  // of all group names (set).
+  std::string Group(std::string_view name) const {
+    return std::string(prefix_).append("group:").append(name);
+  }
+  std::string GroupOptions(std::string_view name) const { return Group(name).append(":options"); }
+  std::string Groups() const { return prefix_ + "groups"; }
+  // Requests for workers, one stream per method, with their dedupe and
+  // day-counter keys in the stream's slot (as for sp:inbound).
+  std::string Requests(std::string_view method) const {
+    return std::string(prefix_).append("requests:").append(method);
+  }
+  std::string RequestsSeen(std::string_view method, std::string_view id) const {
+    return StreamTagged(Requests(method), "seen:").append(id);
+  }
+  std::string RequestsDay(std::string_view method, std::string_view id, int64_t day) const {
+    return StreamTagged(Requests(method), "day:")
+        .append(id)
+        .append(":")
+        .append(std::to_string(day));
+  }
   std::string Inbound() const { return prefix_ + "inbound"; }
   // Keys written by the script that adds to sp:inbound live in that stream's
   // slot ("{sp:inbound}" hashes like "sp:inbound"), not under the client's
@@ -51,7 +77,10 @@ class Keys {
 
  private:
   std::string InboundTagged(std::string_view suffix) const {
-    return std::string("{").append(prefix_).append("inbound}:").append(suffix);
+    return StreamTagged(Inbound(), suffix);
+  }
+  static std::string StreamTagged(std::string_view stream, std::string_view suffix) {
+    return std::string("{").append(stream).append("}:").append(suffix);
   }
   bool ParseTagged(std::string_view key, std::string_view suffix, std::string* id) const;
   std::string Tagged(std::string_view id, std::string_view suffix) const {

@@ -8,23 +8,28 @@
 namespace sp::services {
 namespace {
 
-// Deletes the presence hash only when it still belongs to the ending session,
-// so a late close on one node never erases a newer session on another.
+// KEYS: sp:{ID}:presence, sp:{ID}:groups. Deletes the presence hash only when
+// it still belongs to the ending session, so a late close on one node never
+// erases a newer session on another. Returns false when the session was no
+// longer the current one (nothing changed), else the client's groups.
 constexpr std::string_view kEndScript =
-    "if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then "
-    "return redis.call('DEL', KEYS[1]) end return 0";
+    "if redis.call('HGET', KEYS[1], 'session') ~= ARGV[1] then return false end "
+    "redis.call('DEL', KEYS[1]) "
+    "return redis.call('SMEMBERS', KEYS[2])";
 
-// KEYS: sp:{ID}:epoch, sp:{ID}:presence (one slot). ARGV: node, session,
-// since, control channel, client. The epoch is taken, recorded and published
-// in one step, so announcements leave in epoch order. The epoch key never
-// expires: restarting the count would let an old live session outrank new ones.
+// KEYS: sp:{ID}:epoch, sp:{ID}:presence, sp:{ID}:groups (one slot). ARGV:
+// node, session, since, control channel, client. The epoch is taken, recorded
+// and published in one step, so announcements leave in epoch order. The epoch
+// key never expires: restarting the count would let an old live session
+// outrank new ones. Returns {epoch, 1 if another session was present, groups}.
 constexpr std::string_view kStartScript =
     "local epoch = redis.call('INCR', KEYS[1]) "
+    "local present = redis.call('EXISTS', KEYS[2]) "
     "redis.call('HSET', KEYS[2], 'node', ARGV[1], 'session', ARGV[2], 'since', ARGV[3], "
     "           'epoch', epoch) "
     "redis.call('PUBLISH', ARGV[4], 'session ' .. ARGV[5] .. ' ' .. ARGV[1] .. ' ' .. "
     "           ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. epoch) "
-    "return epoch";
+    "return {epoch, present, redis.call('SMEMBERS', KEYS[3])}";
 
 template <class T>
 bool ParseNumber(std::string_view text, T* out) {
@@ -59,23 +64,42 @@ void Presence::Listen(KickHandler on_session) {
 }
 
 void Presence::SessionStarted(const std::string& client, const std::string& session,
-                              int64_t since_ms, std::function<void(uint64_t epoch)> on_epoch) {
+                              int64_t since_ms, std::function<void(const SessionStart&)> on_start) {
   std::string since = std::to_string(since_ms);
   bool sent = commands_.Command(
-      {"EVAL", kStartScript, "2", keys_.Epoch(client), keys_.Presence(client), node_, session,
-       since, keys_.ControlChannel(), client},
-      [on_epoch](const redisReply* r) {
+      {"EVAL", kStartScript, "3", keys_.Epoch(client), keys_.Presence(client),
+       keys_.ClientGroups(client), node_, session, since, keys_.ControlChannel(), client},
+      [on_start](const redisReply* r) {
         LogIfError(r, "redis.session_start_failed");
-        bool ok = r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-        on_epoch(ok ? static_cast<uint64_t>(r->integer) : 0);
+        SessionStart start;
+        if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+            r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer > 0) {
+          start.epoch = static_cast<uint64_t>(r->element[0]->integer);
+          start.replaced_live_session =
+              r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == 1;
+          const redisReply* groups = r->element[2];
+          for (size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i)
+            start.groups.emplace_back(ReplyText(groups->element[i]));
+        }
+        on_start(start);
       });
   commands_.Command({"HSET", keys_.NodeClients(node_), client, since});
   commands_.Command({"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_)});
-  if (!sent) on_epoch(0);
+  if (!sent) on_start(SessionStart{});
 }
 
-void Presence::SessionEnded(const std::string& client, const std::string& session) {
-  commands_.Command({"EVAL", kEndScript, "1", keys_.Presence(client), session});
+void Presence::SessionEnded(const std::string& client, const std::string& session,
+                            std::function<void(const std::vector<std::string>& groups)> on_left) {
+  commands_.Command(
+      {"EVAL", kEndScript, "2", keys_.Presence(client), keys_.ClientGroups(client), session},
+      [on_left](const redisReply* r) {
+        if (LogIfError(r, "redis.session_end_failed") || r == nullptr ||
+            r->type != REDIS_REPLY_ARRAY || !on_left)
+          return;
+        std::vector<std::string> groups;
+        for (size_t i = 0; i < r->elements; ++i) groups.emplace_back(ReplyText(r->element[i]));
+        on_left(groups);
+      });
   commands_.Command({"HDEL", keys_.NodeClients(node_), client});
 }
 

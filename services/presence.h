@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "services/keys.h"
 #include "services/redis_link.h"
@@ -28,6 +29,13 @@ struct SessionAnnouncement {
   uint64_t epoch = 0;    // from INCR sp:{ID}:epoch: the higher is the newer session
 };
 
+// What Redis said when a session started.
+struct SessionStart {
+  uint64_t epoch = 0;                  // 0 when Redis gave none
+  bool replaced_live_session = false;  // another session of the client was present
+  std::vector<std::string> groups;     // sp:{ID}:groups
+};
+
 class Presence {
  public:
   using KickHandler = std::function<void(const SessionAnnouncement&)>;
@@ -40,12 +48,15 @@ class Presence {
   void Listen(KickHandler on_session);
 
   // Takes the session's epoch, records the session and tells every node, so
-  // an older one is closed; `on_epoch` gets the epoch (0 when Redis gave none).
+  // an older one is closed; `on_start` gets the epoch, whether it replaced a
+  // live session and the client's groups, all in the same round trip.
   // Only for an authenticated client: it writes under the client's name.
   void SessionStarted(const std::string& client, const std::string& session, int64_t since_ms,
-                      std::function<void(uint64_t epoch)> on_epoch);
-  // Removes the presence entry only if it still names this session.
-  void SessionEnded(const std::string& client, const std::string& session);
+                      std::function<void(const SessionStart&)> on_start);
+  // Removes the presence entry only if it still names this session; then
+  // (only then: the client has left, not moved) `on_left` gets its groups.
+  void SessionEnded(const std::string& client, const std::string& session,
+                    std::function<void(const std::vector<std::string>& groups)> on_left = {});
 
   // Refreshes sp:node:<node> (expires after node_ttl_ms when the node dies).
   void Beat(const NodeInfo& info);

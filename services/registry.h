@@ -30,6 +30,9 @@ struct ClientRecord {
   std::string pk;  // base64 public key
   bool disabled = false;
   QuotaOverrides quota;
+  // Fields "direct" and "groups" (docs/PROTOCOL.md §6); empty: the server's default.
+  std::string direct_policy;
+  std::string group_policy;
 };
 
 class Registry {

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "services/event_store.h"
+#include "services/groups.h"
 #include "services/inbound.h"
 #include "services/keys.h"
+#include "services/mailbox.h"
 #include "services/notifier.h"
 #include "services/presence.h"
 #include "services/queue_depths.h"
@@ -26,6 +28,8 @@ struct ServicesConfig {
   std::string node;
   Inbound::Config inbound;  // trim of sp:inbound, window of remembered client-event ids
   uint64_t node_ttl_ms = 15000;
+  Mailbox::Config mailbox;  // direct and group messages, server replies
+  size_t max_group_members = 10000;
 };
 
 class Services {
@@ -36,6 +40,8 @@ class Services {
         subscriber(loop, config.redis, "subscriber"),
         events(commands, keys),
         inbound(commands, keys, config.inbound),
+        mailbox(commands, keys, config.mailbox),
+        groups(commands, keys, mailbox, config.max_group_members),
         registry(commands, keys),
         usage(commands, keys, config.node),
         presence(commands, subscriber, keys, config.node, config.node_ttl_ms),
@@ -48,6 +54,8 @@ class Services {
   RedisLink subscriber;
   EventStore events;
   Inbound inbound;
+  Mailbox mailbox;
+  Groups groups;
   Registry registry;
   Usage usage;
   Presence presence;

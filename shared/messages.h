@@ -40,15 +40,28 @@ struct ClientAck {
   int64_t ts = 0;
   bool operator==(const ClientAck&) const = default;
 };
-// {"type":"client-event","ts":..,"id":"c-1","event":{"type":"t","data":"d",...}}
+// {"type":"client-event","ts":..,"id":"c-1"[,"to":"102"|"group:lobby"],
+//  "event":{"type":"t","data":"d",...}}
 // "event" is an object of string values; "type" is required in it, and the
-// names the server writes itself (IsServerField) are refused.
+// names the server writes itself (IsServerField) are refused. Without "to"
+// it goes to sp:inbound; with it, to that client or group (PROTOCOL.md §6).
 struct ClientEvent {
   static constexpr bool kCountsTowardRate = true;
   std::string id;
+  std::string to;  // empty: sp:inbound
   EventFields event;
   int64_t ts = 0;
   bool operator==(const ClientEvent&) const = default;
+};
+// {"type":"request","ts":..,"id":"c-2","method":"echo"[,"params":<any JSON>]}
+// `params` is kept as compact JSON text ("null" when absent).
+struct Request {
+  static constexpr bool kCountsTowardRate = true;
+  std::string id;
+  std::string method;
+  std::string params = "null";
+  int64_t ts = 0;
+  bool operator==(const Request&) const = default;
 };
 // {"type":"ping","ts":..} and {"type":"pong","ts":..,"echo":<ping ts>}
 struct Ping {
@@ -109,7 +122,7 @@ struct Goaway {
   bool operator==(const Goaway&) const = default;
 };
 
-using ClientMessage = std::variant<ClientAck, ClientEvent, Ping, Pong>;
+using ClientMessage = std::variant<ClientAck, ClientEvent, Request, Ping, Pong>;
 using ServerMessage = std::variant<Welcome, ServerEvent, ServerAck, Error, Goaway, Ping, Pong>;
 
 struct ParseError {
@@ -123,12 +136,19 @@ template <class T>
 using Parsed = std::variant<T, ParseError>;
 
 // Field names the server writes into a client's inbound entry (and, for
-// direct messages, "from"). A client-event may not carry them: stream
+// direct and group messages, "from" and "to"). A client-event may not carry them: stream
 // readers that keep the last value of a repeated field would believe the
 // client's copy, so one client could speak for another.
 bool IsServerField(std::string_view name);
 
 // Limits applied while parsing client input (the server passes its config).
+// Where a client-event may be sent: a client id, or "group:" and a group
+// name (same alphabet and length as a client id).
+constexpr std::string_view kGroupPrefix = "group:";
+bool IsValidTarget(std::string_view to);
+// A request method: the alphabet and length of a client id.
+bool IsValidMethod(std::string_view method);
+
 struct ParseLimits {
   size_t max_event_fields = 32;
   size_t max_id_bytes = 128;
@@ -142,6 +162,7 @@ Parsed<ServerMessage> ParseServerMessage(std::string_view json);
 std::string Serialize(const Handshake& m);
 std::string Serialize(const ClientAck& m);
 std::string Serialize(const ClientEvent& m);
+std::string Serialize(const Request& m);
 std::string Serialize(const Ping& m);
 std::string Serialize(const Pong& m);
 std::string Serialize(const Welcome& m);

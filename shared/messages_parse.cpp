@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/client_id.h"
 #include "shared/messages.h"
 
 namespace sp::proto {
@@ -113,6 +114,9 @@ class Reader {
   bool OptInt(const char* key, int64_t* out) { return IntImpl(key, out, true); }
   bool OptBool(const char* key, bool* out);
   bool StreamId(const char* key, std::string* out);
+  // Any JSON value, kept as compact text ("null" when absent); client input
+  // is bounded by max_value_bytes.
+  bool JsonText(const char* key, std::string* out);
   bool Event(EventFields* out);
 
  private:
@@ -167,6 +171,13 @@ bool Reader::StreamId(const char* key, std::string* out) {
   return IsStreamId(*out) || Fail(key, "not a stream id");
 }
 
+bool Reader::JsonText(const char* key, std::string* out) {
+  Json* v = Find(key, true);
+  *out = v == nullptr ? "null" : v->dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (limits_ != nullptr && out->size() > limits_->max_value_bytes) return Fail(key, "too long");
+  return true;
+}
+
 bool Reader::Event(EventFields* out) {
   Json* v = Find("event", false);
   if (v == nullptr) return Fail("event", "missing");
@@ -208,13 +219,24 @@ bool ReadBody(Reader& r, Handshake* m) {
 bool ReadBody(Reader& r, ClientAck* m) {
   return r.StreamId("eventId", &m->event_id);
 }
-bool ReadBody(Reader& r, ClientEvent* m) {
-  if (!r.String("id", &m->id)) return false;
-  if (m->id.empty()) return r.Reject("id", "empty");
-  if (r.limits() != nullptr && m->id.size() > r.limits()->max_id_bytes) {
+bool ReadMessageId(Reader& r, std::string* id) {
+  if (!r.String("id", id)) return false;
+  if (id->empty()) return r.Reject("id", "empty");
+  if (r.limits() != nullptr && id->size() > r.limits()->max_id_bytes) {
     return r.Reject("id", "too long");
   }
+  return true;
+}
+bool ReadBody(Reader& r, ClientEvent* m) {
+  if (!ReadMessageId(r, &m->id) || !r.OptString("to", &m->to)) return false;
+  if (r.limits() != nullptr && !m->to.empty() && !IsValidTarget(m->to))
+    return r.Reject("to", "not a client id or group:<name>");
   return r.Event(&m->event);
+}
+bool ReadBody(Reader& r, Request* m) {
+  if (!ReadMessageId(r, &m->id) || !r.String("method", &m->method)) return false;
+  if (!IsValidMethod(m->method)) return r.Reject("method", "not 1-64 of A-Z a-z 0-9 _ . -");
+  return r.JsonText("params", &m->params);
 }
 bool ReadBody(Reader&, Ping*) {
   return true;
@@ -311,6 +333,7 @@ Parsed<ClientMessage> ParseClientMessage(std::string_view json, const ParseLimit
     const std::string& t = env.type;
     if (t == "client-event") return ReadMessage<ClientEvent, ClientMessage>(env, &limits);
     if (t == "ack") return ReadMessage<ClientAck, ClientMessage>(env, &limits);
+    if (t == "request") return ReadMessage<Request, ClientMessage>(env, &limits);
     if (t == "ping") return ReadMessage<Ping, ClientMessage>(env, &limits);
     if (t == "pong") return ReadMessage<Pong, ClientMessage>(env, &limits);
     return UnknownType(t);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "shared/client_id.h"
 #include "shared/messages.h"
 
 namespace sp::proto {
@@ -132,6 +133,11 @@ class ObjectWriter {
     Key(key);
     out_.append(value ? "true" : "false");
   }
+  // `json` is already valid compact JSON (a parsed value, re-serialized).
+  void RawJson(std::string_view key, std::string_view json) {
+    Key(key);
+    out_.append(json);
+  }
   void Event(std::string_view key, const EventFields& fields) {
     Key(key);
     out_.push_back('{');
@@ -185,7 +191,16 @@ std::string Serialize(const ClientAck& m) {
 std::string Serialize(const ClientEvent& m) {
   ObjectWriter w("client-event", m.ts, 64 + m.id.size() + EventSizeHint(m.event));
   w.String("id", m.id);
+  w.StringIfNotEmpty("to", m.to);
   w.Event("event", m.event);
+  return std::move(w).Finish();
+}
+
+std::string Serialize(const Request& m) {
+  ObjectWriter w("request", m.ts, 64 + m.id.size() + m.method.size() + m.params.size());
+  w.String("id", m.id);
+  w.String("method", m.method);
+  w.RawJson("params", m.params.empty() ? std::string_view("null") : m.params);
   return std::move(w).Finish();
 }
 
@@ -242,7 +257,17 @@ std::string Serialize(const Goaway& m) {
 }
 
 bool IsServerField(std::string_view name) {
-  return name == "client" || name == "id" || name == "ts" || name == "from";
+  return name == "client" || name == "id" || name == "ts" || name == "from" || name == "to";
+}
+
+bool IsValidTarget(std::string_view to) {
+  if (to.substr(0, kGroupPrefix.size()) == kGroupPrefix)
+    return IsValidClientId(to.substr(kGroupPrefix.size()));
+  return IsValidClientId(to);
+}
+
+bool IsValidMethod(std::string_view method) {
+  return IsValidClientId(method);
 }
 
 Error MakeError(std::string_view code, std::string message, bool retry) {

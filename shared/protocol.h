@@ -28,6 +28,11 @@ constexpr std::string_view kUnavailable = "unavailable";  // Redis down: retry l
 constexpr std::string_view kTimeout = "timeout";
 constexpr std::string_view kReplaced = "replaced";  // a newer session for this client
 constexpr std::string_view kServerBusy = "server_busy";
+// Messaging between clients (docs/PROTOCOL.md §6); the connection stays open.
+constexpr std::string_view kUnknownTarget = "unknown_target";  // no such client, or empty group
+constexpr std::string_view kForbidden = "forbidden";           // the sender's policy says no
+constexpr std::string_view kGroupTooLarge = "group_too_large";
+constexpr std::string_view kTargetFull = "target_full";  // too many queued events: retry later
 }  // namespace error_code
 
 }  // namespace sp::proto

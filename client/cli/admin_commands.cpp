@@ -23,6 +23,8 @@ struct State {
   std::string pk;
   std::string key_file;
   bool disable = false;
+  std::string direct_policy;  // provision: the record's "direct" (empty: server default)
+  std::string group_policy;   // provision: the record's "groups"
   std::string type;
   std::string data;
   std::vector<std::string> fields;
@@ -92,10 +94,17 @@ int Provision(const State& s) {
   // The server compares the base64 text: store the canonical encoding.
   std::string b64 = sp::crypto::Base64Encode({pk, sizeof pk});
   sp::services::Keys keys(s.common.key_prefix);
-  Reply r = redis.Command({"HSET", keys.Client(s.id), "pk", b64, "disabled", s.disable ? "1" : "0",
-                           "created", std::to_string(sp::proto::NowMs())});
-  if (tools::IsError(r.get())) return RedisFailure(redis, r.get());
+  std::vector<std::string> hset = {
+      "HSET",     keys.Client(s.id),     "pk",      b64,
+      "disabled", s.disable ? "1" : "0", "created", std::to_string(sp::proto::NowMs())};
   nlohmann::ordered_json j{{"client", s.id}, {"pk", b64}, {"disabled", s.disable}};
+  for (auto [field, value] : {std::pair{"direct", &s.direct_policy}, {"groups", &s.group_policy}}) {
+    if (value->empty()) continue;
+    hset.insert(hset.end(), {field, *value});
+    j[field] = *value;
+  }
+  Reply r = redis.Command(hset);
+  if (tools::IsError(r.get())) return RedisFailure(redis, r.get());
   PrintLine(Dump(j));
   return 0;
 }
@@ -207,6 +216,20 @@ void AddAdminCommands(CLI::App& app, Commands* out) {
   provision->add_option("--pk", s->pk, "Client public key (base64)");
   provision->add_option("--key-file", s->key_file, "Take the public key from this key file");
   provision->add_flag("--disable", s->disable, "Register it disabled (connections refused)");
+  provision
+      ->add_option("--direct", s->direct_policy,
+                   "Whom it may send direct messages to: any, none or group:<name> "
+                   "(default: the server's --direct-policy)")
+      ->check([](const std::string& v) {
+        bool ok = v == "any" || v == "none" ||
+                  (v.rfind("group:", 0) == 0 && sp::proto::IsValidClientId(v.substr(6)));
+        return ok ? std::string() : std::string("any, none or group:<name>");
+      });
+  provision
+      ->add_option("--groups", s->group_policy,
+                   "Which groups it may send to: member, any or none "
+                   "(default: the server's --group-policy)")
+      ->check(CLI::IsMember({"member", "any", "none"}));
   AddCommonFlags(provision, &s->common, kRedisFlags);
   out->emplace_back(provision, [s] { return Provision(*s); });
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "client/trust_files.h"
 #include "shared/protocol.h"
@@ -113,6 +114,16 @@ std::string EventLine(const Event& event) {
     if (key != "type" && key != "data") j[key] = value;
   }
   return Dump(j);
+}
+
+std::string IsoTime(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return text;
 }
 
 void PrintLine(std::string_view line) {

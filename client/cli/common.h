@@ -53,6 +53,9 @@ std::string Dump(const nlohmann::ordered_json& j);
 // {"eventId","type","data","ts","attempt",...other fields} for one event.
 std::string EventLine(const Event& event);
 
+// "2026-12-03T09:00:00.123Z" for ms since the epoch.
+std::string IsoTime(int64_t ms);
+
 // Writes `line` and a newline to stdout and flushes (pipes see it at once).
 void PrintLine(std::string_view line);
 // Writes a one-line error to stderr; returns 1 (the error exit code).

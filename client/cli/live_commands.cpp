@@ -18,6 +18,7 @@ struct LiveFlags {
   std::string type;
   std::string data;
   std::string every;
+  std::string to;  // send: a client id or group:<name> (empty: sp:inbound)
   uint64_t count = 0;
 };
 
@@ -112,7 +113,12 @@ void Live::OnAckWritten(const std::string& event_id) {
 
 void Live::OnSendAck(const std::string& id) {
   acked_++;
-  PrintLine(mode_ == Mode::Shell ? "ack " + id : id);
+  if (mode_ == Mode::Shell)
+    PrintLine("ack " + id);
+  else if (every_ms_ != 0)  // a periodic sender shows when each was stored
+    PrintLine(id + " stored " + IsoTime(sp::proto::NowMs()));
+  else
+    PrintLine(id);
   bool all_sent =
       mode_ == Mode::Send && (every_ms_ == 0 || (flags_.count && queued_ >= flags_.count));
   if ((all_sent || input_done_) && client_ && client_->PendingSends() == 0) Finish(0);
@@ -164,13 +170,12 @@ void Live::OnLine(const std::string& line) {
 
 void Live::SendOne() {
   Fields extra;
-  if (every_ms_ != 0) extra.emplace_back("ts", std::to_string(sp::proto::NowMs()));
-  Client::SendResult sent = client_->SendEvent(flags_.type, flags_.data, std::move(extra));
-  if (!sent) {
-    if (every_ms_ == 0)
-      Finish(1, sent.error);
-    else
-      Fail(sent.error);
+  // "ts" is the server's own field in sp:inbound: the send time gets its own name.
+  if (every_ms_ != 0) extra.emplace_back("sentAt", std::to_string(sp::proto::NowMs()));
+  Client::SendResult sent =
+      client_->SendEventTo(flags_.to, flags_.type, flags_.data, std::move(extra));
+  if (!sent) {  // refused here (too large, queue full): the next tick would be refused too
+    Finish(1, sent.error);
     return;
   }
   queued_++;
@@ -283,7 +288,11 @@ void AddLiveCommands(CLI::App& app, Commands* out) {
   CLI::App* send = AddLive(app, "send", "Send a client-event; prints its id once stored", f.get());
   send->add_option("type", f->type, "Event type")->required();
   send->add_option("data", f->data, "Event data")->required();
-  send->add_option("--every", f->every, "Keep sending at this interval (e.g. 3s), with a ts field");
+  send->add_option("--to", f->to,
+                   "Send to this client, or to every member of group:<name>, instead of the "
+                   "backend's sp:inbound");
+  send->add_option("--every", f->every,
+                   "Keep sending at this interval (e.g. 3s), each with a sentAt field (ms)");
   send->add_option("--count", f->count, "With --every: stop after N events are acknowledged");
   out->emplace_back(send, [f] { return Live(*f, Mode::Send).Run(); });
 

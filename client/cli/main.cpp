@@ -12,7 +12,10 @@ int main(int argc, char** argv) {
   sealpost::cli::Commands commands;
   sealpost::cli::AddKeyCommands(app, &commands);
   sealpost::cli::AddAdminCommands(app, &commands);
+  sealpost::cli::AddGroupCommands(app, &commands);
   sealpost::cli::AddLiveCommands(app, &commands);
+  sealpost::cli::AddRequestCommand(app, &commands);
+  sealpost::cli::AddChatCommand(app, &commands);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, run] : commands) {
     if (sub->parsed()) return run();

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "client/sealpost_client.h"
 #include "tests/client/fake_server.h"
@@ -385,4 +386,94 @@ TEST_CASE("client: trust on first use is reported, and --server-name keys the en
   std::ifstream in(known);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text.find("prod " + server.PublicKey()) != std::string::npos);
+}
+
+namespace {
+
+json Reply(const std::string& event_id, const std::string& re, const std::string& data,
+           bool last = true, std::string from = {}) {
+  json e = {{"type", "reply"}, {"re", re}, {"data", data}};
+  if (!last) e["last"] = "0";
+  if (!from.empty()) e["from"] = from;
+  return {{"type", "server-event"}, {"ts", 5}, {"eventId", event_id}, {"attempt", 1}, {"event", e}};
+}
+
+}  // namespace
+
+TEST_CASE("client: a request collects its partial replies, ends at the final one, acks them all") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  server.on_message = [](FakeServer& s, const json& m) {
+    if (m["type"] != "request") return;
+    s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
+    // A direct message that happens to carry "re" is not a reply.
+    s.Send(Reply("1-0", m["id"], "spoofed", true, "mallory"));
+    s.Send(Reply("2-0", m["id"], "t1", false));
+    s.Send(Reply("3-0", m["id"], "t2", false));
+    s.Send(Reply("4-0", m["id"], "END"));
+    s.Send(Reply("5-0", m["id"], "late"));  // after the final one: an ordinary event
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  std::vector<std::string> parts;
+  std::optional<sealpost::Reply> done;
+  sealpost::RequestOptions options;
+  options.on_part = [&](const sealpost::Event& e) { parts.emplace_back(e.Get("data")); };
+  auto sent = client->Request(
+      "query", "\"SetA-Two\"", [&](const sealpost::Reply& r) { done = r; }, options);
+  REQUIRE(sent);
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return done && rec.events.size() == 2 && Count(server.received, "ack") == 5; },
+      5000));
+  REQUIRE(*done);
+  CHECK(done->request_id == sent.id);
+  REQUIRE(done->parts.size() == 3);
+  CHECK(done->Final().Get("data") == "END");
+  CHECK(parts == std::vector<std::string>{"t1", "t2"});
+  CHECK(rec.events[0].Get("data") == "spoofed");
+  CHECK(rec.events[1].Get("data") == "late");
+  json request = server.received.front();
+  for (const json& m : server.received)
+    if (m["type"] == "request") request = m;
+  CHECK(request["method"] == "query");
+  CHECK(request["params"] == "SetA-Two");
+  CHECK(client->PendingSends() == 0);
+}
+
+TEST_CASE("client: a request without a reply times out; a refused one reports the server's code") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  server.on_message = [](FakeServer& s, const json& m) {
+    if (m["type"] != "request") return;
+    if (m["method"] == "nobody")
+      s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
+    else
+      s.Send({{"type", "error"},
+              {"ts", 1},
+              {"code", "forbidden"},
+              {"message", "no method"},
+              {"retry", false},
+              {"id", m["id"]}});
+  };
+  Recorder rec;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, Options(server), rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  std::optional<sealpost::Reply> timed_out;
+  std::optional<sealpost::Reply> refused;
+  sealpost::RequestOptions quick;
+  quick.timeout_ms = 300;
+  REQUIRE(client->Request(
+      "nobody", "", [&](const sealpost::Reply& r) { timed_out = r; }, quick));
+  REQUIRE(client->Request("secret", "{}", [&](const sealpost::Reply& r) { refused = r; }));
+  CHECK_FALSE(client->Request("bad method!", "", [](const sealpost::Reply&) {}));
+  CHECK_FALSE(client->Request("m", "{not json", [](const sealpost::Reply&) {}));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return timed_out && refused; }, 5000));
+  CHECK(timed_out->error.code == "timeout");
+  CHECK(refused->error.code == "forbidden");
+  CHECK(rec.errors.empty());  // both reached their callbacks, not on_error
+  CHECK(client->PendingSends() == 0);
 }

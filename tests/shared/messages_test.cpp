@@ -151,8 +151,16 @@ TEST_CASE("round trip of every message type") {
   SUBCASE("client") {
     const proto::ClientAck ack{"1700000000000-12", 1};
     CHECK(ClientAs<proto::ClientAck>(proto::Serialize(ack)) == ack);
-    const proto::ClientEvent ev{"c-1", fields, 2};
+    const proto::ClientEvent ev{"c-1", "", fields, 2};
     CHECK(ClientAs<proto::ClientEvent>(proto::Serialize(ev)) == ev);
+    const proto::ClientEvent direct{"c-2", "102", fields, 2};
+    CHECK(ClientAs<proto::ClientEvent>(proto::Serialize(direct)) == direct);
+    const proto::ClientEvent group{"c-3", "group:lobby", fields, 2};
+    CHECK(ClientAs<proto::ClientEvent>(proto::Serialize(group)) == group);
+    const proto::Request request{"c-4", "query", "{\"set\":[\"A\",2]}", 8};
+    CHECK(ClientAs<proto::Request>(proto::Serialize(request)) == request);
+    const proto::Request bare{"c-5", "time", "null", 9};
+    CHECK(ClientAs<proto::Request>(proto::Serialize(bare)) == bare);
     const proto::Ping ping{3};
     CHECK(ClientAs<proto::Ping>(proto::Serialize(ping)) == ping);
     const proto::Pong pong{4, 3};
@@ -481,4 +489,52 @@ TEST_CASE("NowMs is the wall clock in milliseconds") {
   CHECK(now > 1600000000000);  // after 2020
   CHECK(now < 4100000000000);  // before 2100
   CHECK(proto::NowMs() >= now);
+}
+
+TEST_CASE("a client-event's target is a client id or group:<name>") {
+  auto parse = [](std::string_view to) {
+    return proto::ParseClientMessage(
+        std::string(R"({"type":"client-event","ts":1,"id":"c-1","to":")") + std::string(to) +
+        R"(","event":{"type":"t"}})");
+  };
+  CHECK(std::holds_alternative<proto::ClientMessage>(parse("102")));
+  CHECK(std::holds_alternative<proto::ClientMessage>(parse("group:lobby")));
+  for (std::string_view bad : {"group:", "a b", "group:x:y", "{101}", "group:lobby!"}) {
+    CAPTURE(bad);
+    auto parsed = parse(bad);
+    REQUIRE(std::holds_alternative<proto::ParseError>(parsed));
+    CHECK(std::get<proto::ParseError>(parsed).field == "to");
+  }
+}
+
+TEST_CASE("a client may not write the server's routing fields") {
+  for (std::string_view name : {"from", "to"}) {
+    CAPTURE(name);
+    auto parsed = proto::ParseClientMessage(
+        std::string(R"({"type":"client-event","ts":1,"id":"c","event":{"type":"t",")") +
+        std::string(name) + R"(":"101"}})");
+    REQUIRE(std::holds_alternative<proto::ParseError>(parsed));
+    CHECK(std::get<proto::ParseError>(parsed).reason == "reserved for the server");
+  }
+}
+
+TEST_CASE("a request names a valid method and keeps its params as compact JSON") {
+  auto ok = proto::ParseClientMessage(
+      R"({"type":"request","ts":1,"id":"r-1","method":"echo","params": { "a" : [1, "x"] }})");
+  REQUIRE(std::holds_alternative<proto::ClientMessage>(ok));
+  const auto& request = std::get<proto::Request>(std::get<proto::ClientMessage>(ok));
+  CHECK(request.params == R"({"a":[1,"x"]})");
+  auto absent =
+      proto::ParseClientMessage(R"({"type":"request","ts":1,"id":"r-2","method":"time"})");
+  REQUIRE(std::holds_alternative<proto::ClientMessage>(absent));
+  CHECK(std::get<proto::Request>(std::get<proto::ClientMessage>(absent)).params == "null");
+  auto bad = proto::ParseClientMessage(R"({"type":"request","ts":1,"id":"r-3","method":"a:b"})");
+  REQUIRE(std::holds_alternative<proto::ParseError>(bad));
+  CHECK(std::get<proto::ParseError>(bad).field == "method");
+  proto::ParseLimits limits;
+  limits.max_value_bytes = 8;
+  auto big = proto::ParseClientMessage(
+      R"({"type":"request","ts":1,"id":"r-4","method":"m","params":"0123456789"})", limits);
+  REQUIRE(std::holds_alternative<proto::ParseError>(big));
+  CHECK(std::get<proto::ParseError>(big).field == "params");
 }
