@@ -228,6 +228,7 @@ def test_a_workers_partial_and_final_replies_are_matched(stack: Stack) -> None:
             assert partials == ["ts1", "ts2"]
             # with `from` it is a direct message, never a reply
             assert (await next_fields(c))["data"] == "not-a-reply"
+            await nothing_arrives(c)  # asking for the next event acks that one
             await eventually(lambda: stream_length(stack, "rq-work") == 0, what="all four acked")
 
     run(scenario())
