@@ -176,3 +176,39 @@ test("a worker's partial replies and final reply are matched; a `from` reply is 
   assert.deepStrictEqual(client.received.map((f) => f.data), ['not-a-reply']);
   await eventually(() => streamLength('rq-work') === 0, 10000, 'all four acked');
 });
+
+test('group_too_large is refused; target_full is retried until the target has room', async () => {
+  const small = await TestEnv.start(['--max-group-members', '2', '--max-queued-events', '1']);
+  const local = [];
+  try {
+    const open = (id) => {
+      const client = new SealpostClient(small.provision(id));
+      local.push(client);
+      client.received = [];
+      client.on('event', (event) => { client.received.push(event.data); });
+      return client;
+    };
+    small.redisCli('SADD', 'sp:group:big', 'lim-a', 'lim-b', 'lim-c');
+    for (const id of ['lim-a', 'lim-b', 'lim-c']) small.redisCli('SADD', `sp:{${id}}:groups`, 'big');
+    const a = open('lim-a');
+    await assert.rejects(a.send('chat', 'x', {}, { to: 'group:big' }),
+      (err) => err.code === 'group_too_large' && err.retry === false);
+    const dOptions = small.provision('lim-d'); // offline: its stream fills up
+    await a.send('chat', 'first', {}, { to: 'lim-d' });
+    let secondStored = false;
+    const second = a.send('chat', 'second', {}, { to: 'lim-d' }).then(() => { secondStored = true; });
+    await sleep(1500); // refused target_full (retry: true) and sent again at least once
+    assert.strictEqual(secondStored, false);
+    assert.strictEqual(Number(small.redisCli('XLEN', 'sp:{lim-d}:events').trim()), 1);
+    const d = new SealpostClient(dOptions);
+    local.push(d);
+    const got = [];
+    d.on('event', (event) => { got.push(event.data); });
+    await second; // d acked the first: room again
+    await eventually(() => got.length >= 2, 10000, 'both messages at lim-d');
+    assert.deepStrictEqual(got, ['first', 'second']);
+  } finally {
+    await Promise.all(local.map((c) => c.close()));
+    await small.stop();
+  }
+});

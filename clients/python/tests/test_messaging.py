@@ -256,3 +256,29 @@ def test_request_parts_iterates_over_a_workers_answer(stack: Stack) -> None:
             return got
 
     assert run(scenario()) == ["ts1", "END"]
+
+
+def test_group_too_large_is_refused_and_target_full_is_retried_until_there_is_room(stack: Stack) -> None:
+    stack.start_server("--max-group-members", "2", "--max-queued-events", "1")
+    stack.redis("SADD", "sp:group:big", "lim-a", "lim-b", "lim-c")
+    for member in ("lim-a", "lim-b", "lim-c"):
+        stack.redis("SADD", f"sp:{{{member}}}:groups", "big")
+    d_key = stack.provision("lim-d")  # offline: its stream fills up
+
+    async def scenario() -> None:
+        async with client(stack, "lim-a") as a:
+            with pytest.raises(sealpost.SealpostError) as refused:
+                await a.send("chat", "x", to="group:big")
+            assert (refused.value.code, refused.value.retry) == ("group_too_large", False)
+            await a.send("chat", "first", to="lim-d")
+            second = asyncio.ensure_future(a.send("chat", "second", to="lim-d"))
+            await asyncio.sleep(1.5)  # refused target_full (retry: true) and sent again at least once
+            assert not second.done()
+            assert stream_length(stack, "lim-d") == 1
+            async with sealpost.connect(stack.address, "lim-d", d_key, server_public_key=stack.server_pk) as d:
+                assert (await next_fields(d))["data"] == "first"
+                # asking for the next event acks "first": room for the resent "second"
+                got = await asyncio.wait_for(asyncio.gather(second, d.__anext__()), 15)
+                assert got[1].data == "second"
+
+    run(scenario())
