@@ -43,6 +43,30 @@ export interface SealpostEvent {
   ack(): void;
 }
 
+export interface SendOptions {
+  /**
+   * A direct message to another client ("<client id>") or to every other
+   * member of a group ("group:<name>"); omitted: the event goes to sp:inbound.
+   * The receivers see the event with `from` = this client's id (and `to` for a group).
+   */
+  to?: string;
+}
+
+export interface RequestOptions {
+  /** Give up after this long (from the call) with a `request_timeout` error; default 30000. */
+  timeoutMs?: number;
+  /** Called with each partial reply (`last` = "0") as it arrives; throwing rejects the request. */
+  onPartial?: (part: SealpostEvent) => void;
+}
+
+/** The final reply to a request, with every reply event for it. */
+export interface SealpostReply extends SealpostEvent {
+  /** The request's id (the replies' `re`). */
+  requestId: string;
+  /** Every reply event for the request in arrival order: the partial ones, then this final one. */
+  parts: SealpostEvent[];
+}
+
 export interface Welcome {
   type: 'welcome';
   ts: number;
@@ -62,6 +86,10 @@ export class SealpostError extends Error {
   retry: boolean;
   /** Set when an event handler failed for this event. */
   eventId?: string;
+  /** `request_timeout`: the request that got no final reply in time. */
+  requestId?: string;
+  /** `request_timeout`: the partial replies that did arrive. */
+  parts?: SealpostEvent[];
 }
 
 export class SealpostClient extends EventEmitter {
@@ -69,8 +97,20 @@ export class SealpostClient extends EventEmitter {
   readonly connected: boolean;
   /** This client's public key (base64): what `sealpost provision --pk` registers. */
   readonly publicKey: string;
-  /** Resolves with the event's id once the server has stored it in Redis. */
-  send(type: string, data?: string, fields?: Record<string, string>): Promise<string>;
+  /**
+   * Resolves with the event's id once the server has stored it in Redis
+   * (in sp:inbound, or with `to` in the target's stream). Rejects with the
+   * server's refusal: `unknown_target`, `forbidden`, `group_too_large`, daily `quota`.
+   * Field names `client`, `id`, `ts`, `from`, `to` are reserved (TypeError).
+   */
+  send(type: string, data?: string, fields?: Record<string, string>, options?: SendOptions): Promise<string>;
+  /**
+   * Sends a `request` (method: 1-64 of A-Z a-z 0-9 _ . -; params: any JSON value,
+   * omitted when undefined) and resolves with its final reply. Methods the
+   * server answers itself: `echo`, `time`, `who`. Rejects with the server's
+   * refusal (`forbidden`, `quota`), `closed`, or `request_timeout`.
+   */
+  request(method: string, params?: unknown, options?: RequestOptions): Promise<SealpostReply>;
   ack(eventId: string): void;
   /** Lets running handlers finish, then disconnects; pending sends are rejected. */
   close(): Promise<void>;

@@ -1,7 +1,8 @@
 'use strict';
 // SealpostClient: one session at a time, reconnected with jittered backoff;
 // server-events handed to 'event' listeners in order, deduplicated and acked;
-// client-events kept until the server acks them.
+// client-events and requests kept until the server acks them; replies
+// matched to their requests.
 const { EventEmitter } = require('node:events');
 const { Backoff } = require('./backoff');
 const { Connection, sameKey } = require('./connection');
@@ -11,9 +12,11 @@ const { checkKnownServer } = require('./known_servers');
 const messages = require('./messages');
 const { normalizeOptions } = require('./options');
 const { Outbox } = require('./outbox');
+const { PendingRequests } = require('./requests');
 
 const RETRY_SEND_MS = 1000;
 const GOAWAY_CLOSE_MS = 30000;
+const REQUEST_TIMEOUT_MS = 30000;
 
 class SealpostClient extends EventEmitter {
   constructor(options) {
@@ -23,6 +26,7 @@ class SealpostClient extends EventEmitter {
     this.recent = new RecentIds(this.options.dedupSize);
     this.inProgress = new Set();
     this.outbox = new Outbox();
+    this.requests = new PendingRequests();
     this.handlers = Promise.resolve();
     this.conn = null;
     this.session = null;
@@ -38,17 +42,39 @@ class SealpostClient extends EventEmitter {
 
   get publicKey() { return this.options.keyPair.publicKey.toString('base64'); }
 
-  // Resolves with the event's id once the server has stored it in Redis.
-  send(type, data = '', fields = {}) {
+  // Resolves with the event's id once the server has stored it in Redis:
+  // in sp:inbound, or with options.to ("<client id>" or "group:<name>") in
+  // the target's stream (every member's but ours for a group).
+  send(type, data = '', fields = {}, options = {}) {
     // type and data first: the stream entry keeps this order.
     const event = { type, data, ...fields };
     event.type = type;
     event.data = data;
     messages.checkEvent(event);
+    const { to } = options || {};
+    if (to !== undefined) messages.checkTarget(to);
     if (this.stopped) return Promise.reject(new SealpostError('closed', 'client is closed'));
-    const { id, promise } = this.outbox.add(event);
+    const { id, promise } = this.outbox.add((eventId) => messages.clientEvent(eventId, event, to));
     this.transmit(id);
     return promise;
+  }
+
+  // Sends a request (kept and resent until acked, like send()) and resolves
+  // with its final reply: that event plus `requestId` and `parts` (every
+  // reply event, partial ones first). Rejects on a refusal (forbidden,
+  // quota, ...), on close, and with `request_timeout` after timeoutMs.
+  request(method, params, { timeoutMs = REQUEST_TIMEOUT_MS, onPartial } = {}) {
+    messages.checkMethod(method);
+    messages.checkParams(params);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number');
+    if (onPartial !== undefined && typeof onPartial !== 'function') throw new TypeError('onPartial must be a function');
+    if (this.stopped) return Promise.reject(new SealpostError('closed', 'client is closed'));
+    const { id, promise: stored } = this.outbox.add((requestId) => messages.request(requestId, method, params));
+    // A request that timed out before its ack is not sent again.
+    const reply = this.requests.add(id, method, { timeoutMs, onPartial, onTimeout: (err) => this.outbox.settle(id, err) });
+    stored.catch((err) => this.requests.fail(id, err));
+    this.transmit(id);
+    return reply;
   }
 
   // Explicit ack (with autoAck: false); also records the id as handled.
@@ -63,7 +89,9 @@ class SealpostClient extends EventEmitter {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     await this.handlers;
-    this.outbox.rejectAll(new SealpostError('closed', 'client is closed'));
+    const closed = new SealpostError('closed', 'client is closed');
+    this.outbox.rejectAll(closed);
+    this.requests.failAll(closed);
     if (this.conn) this.conn.close();
   }
 
@@ -74,7 +102,7 @@ class SealpostClient extends EventEmitter {
 
   transmit(id) {
     const entry = this.outbox.get(id);
-    if (entry && this.connected && !this.draining) this.conn.send(messages.clientEvent(id, entry.event));
+    if (entry && this.connected && !this.draining) this.conn.send(entry.build(id));
   }
 
   connect() {
@@ -162,12 +190,28 @@ class SealpostClient extends EventEmitter {
     if (typeof eventId !== 'string' || typeof m.event !== 'object' || m.event === null) return;
     if (this.recent.has(eventId)) { this.ack(eventId); return; }
     if (this.inProgress.has(eventId)) return; // redelivered while its handler runs
+    const requestId = this.requests.match(m.event);
+    if (requestId !== null) return this.onReply(requestId, m);
     this.inProgress.add(eventId);
     const event = {
       eventId, attempt: m.attempt, type: m.event.type, data: m.event.data, fields: m.event, ts: m.ts,
       ack: () => this.ack(eventId),
     };
     this.handlers = this.handlers.then(() => this.deliver(event));
+    return undefined;
+  }
+
+  // A reply to a pending request: acked at once (whatever autoAck says) and
+  // given to the request, not to 'event' listeners.
+  onReply(requestId, m) {
+    const { eventId } = m;
+    this.ack(eventId);
+    const event = {
+      eventId, attempt: m.attempt, type: m.event.type, data: m.event.data, fields: m.event, ts: m.ts,
+      ack: () => {},
+    };
+    // A final reply proves the request was stored: stop resending it.
+    if (this.requests.receive(requestId, event)) this.outbox.settle(requestId, null);
   }
 
   async deliver(event) {
@@ -194,6 +238,7 @@ class SealpostClient extends EventEmitter {
     if (reason && reason.fatal) {
       this.stopped = true;
       this.outbox.rejectAll(reason);
+      this.requests.failAll(reason);
       process.nextTick(() => this.emit('error', reason));
       return;
     }

@@ -2,7 +2,9 @@
 // The JSON messages of PROTOCOL.md §4, built and checked on the client side.
 
 const CLIENT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const RESERVED_FIELDS = new Set(['client', 'id', 'ts', 'from']);
+// Group and method names have the client id's alphabet and length (§6).
+const NAME = CLIENT_ID;
+const RESERVED_FIELDS = new Set(['client', 'id', 'ts', 'from', 'to']);
 const MAX_EVENT_FIELDS = 32;
 const MAX_ID_BYTES = 128;
 // Standard padded base64, nothing else (PROTOCOL.md §1, §2).
@@ -22,7 +24,12 @@ const handshake = (msg, protocol) => JSON.stringify({
 const ack = (eventId) => ({ type: 'ack', ts: now(), eventId });
 const pong = (echo) => ({ type: 'pong', ts: now(), echo });
 const ping = () => ({ type: 'ping', ts: now() });
-const clientEvent = (id, event) => ({ type: 'client-event', ts: now(), id, event });
+// `to` (a client id or "group:<name>") makes it a direct or group message (§6).
+const clientEvent = (id, event, to) => ({ type: 'client-event', ts: now(), id, ...(to === undefined ? {} : { to }), event });
+// `params` undefined: the field is left out.
+const request = (id, method, params) => ({
+  type: 'request', ts: now(), id, method, ...(params === undefined ? {} : { params }),
+});
 
 // Throws a TypeError naming the problem; the server would close the
 // connection for any of these, so they must never reach it.
@@ -36,6 +43,31 @@ function checkEvent(event) {
     if (RESERVED_FIELDS.has(name)) throw new TypeError(`event.${name} is reserved for the server`);
     if (typeof event[name] !== 'string') throw new TypeError(`event.${name} must be a string`);
   }
+}
+
+// A message's target: "<client id>" or "group:<name>".
+function checkTarget(to) {
+  if (typeof to !== 'string') throw new TypeError('to must be a client id or "group:<name>"');
+  const name = to.startsWith('group:') ? to.slice('group:'.length) : to;
+  if (!NAME.test(name)) throw new TypeError(`to must be a client id or "group:<name>" (1-64 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(to)}`);
+}
+
+function checkMethod(method) {
+  if (typeof method !== 'string' || !NAME.test(method)) {
+    throw new TypeError('method must be 1-64 characters from A-Z a-z 0-9 _ . -');
+  }
+}
+
+// params is any JSON value; undefined leaves it out. Returns nothing, throws a TypeError.
+function checkParams(params) {
+  if (params === undefined) return;
+  let text;
+  try {
+    text = JSON.stringify(params);
+  } catch (err) {
+    throw new TypeError(`params must be JSON-serializable: ${err.message}`);
+  }
+  if (text === undefined) throw new TypeError('params must be a JSON value');
 }
 
 function checkClientId(id) {
@@ -57,6 +89,6 @@ function parseMessage(buffer) {
 }
 
 module.exports = {
-  MAX_ID_BYTES, ack, checkClientId, checkEvent, clientEvent, decodeBase64Strict, handshake,
-  parseMessage, ping, pong,
+  MAX_ID_BYTES, RESERVED_FIELDS, ack, checkClientId, checkEvent, checkMethod, checkParams, checkTarget,
+  clientEvent, decodeBase64Strict, handshake, parseMessage, ping, pong, request,
 };

@@ -1,19 +1,21 @@
 'use strict';
-// Client-events waiting for the server's ack: kept across reconnects and
-// sent again, in order, on every new session.
+// Client-events and requests waiting for the server's ack: kept across
+// reconnects and sent again, in order, with their original id, on every new
+// session.
 const crypto = require('node:crypto');
 
 class Outbox {
   constructor() {
     this.prefix = crypto.randomBytes(6).toString('hex');
     this.counter = 0;
-    this.pending = new Map(); // id -> { event, resolve, reject }
+    this.pending = new Map(); // id -> { build, resolve, reject }
   }
 
-  add(event) {
+  // build(id) makes the message (with a fresh ts) each time it is sent.
+  add(build) {
     this.counter += 1;
     const id = `${this.prefix}-${this.counter}`;
-    const promise = new Promise((resolve, reject) => this.pending.set(id, { event, resolve, reject }));
+    const promise = new Promise((resolve, reject) => this.pending.set(id, { build, resolve, reject }));
     return { id, promise };
   }
 

@@ -10,8 +10,8 @@ let env;
 test.before(async () => { env = await TestEnv.start(); });
 test.after(async () => { await env.stop(); });
 
-function runExample(name, options) {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', name)], {
+function runExample(name, options, args = []) {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', name), ...args], {
     env: {
       ...process.env, SEALPOST_SERVER: options.server, SEALPOST_SERVER_PK: options.serverPublicKey,
       SEALPOST_ID: options.id, SEALPOST_KEY: options.keyFile,
@@ -51,4 +51,15 @@ test('the listener prints an event pushed with redis-cli', async () => {
   } finally {
     await stop(listener);
   }
+});
+
+test('request_echo prints the reply to an echo request and exits', async () => {
+  const child = runExample('request_echo.js', env.provision('x3'), ['echo', '{"hello":"node"}']);
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.strictEqual(code, 0, child.output);
+  const line = child.output.split('\n').find((l) => l.startsWith('reply: '));
+  assert.ok(line, child.output);
+  const [, data, extra] = /^reply: (\{.*?\}) (\{.*\})$/.exec(line);
+  assert.deepStrictEqual(JSON.parse(data), { hello: 'node' });
+  assert.ok(Number(JSON.parse(extra).serverTs) > 0);
 });

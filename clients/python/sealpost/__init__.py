@@ -5,11 +5,15 @@
         async for event in client:   # acked once the loop body is done with it
             ...
         await client.send("telemetry", "21.5C")
+        await client.send("chat", "hi", to="102")          # or to="group:lobby"
+        reply = await client.request("echo", {"x": 1})    # reply.data, reply.parts
 """
 
 from .client import Client, Options, connect
-from .errors import SealpostError
+from .errors import RequestTimeout, SealpostError
 from .keyfile import KeyFileError
-from .messages import Event
+from .messages import Event, Reply
 
-__all__ = ["Client", "Options", "connect", "Event", "SealpostError", "KeyFileError"]
+__all__ = [
+    "Client", "Options", "connect", "Event", "Reply", "SealpostError", "RequestTimeout", "KeyFileError",
+]

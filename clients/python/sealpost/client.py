@@ -1,6 +1,7 @@
 """The client: one connection at a time, reconnecting with backoff; events
 handed out once each and acked after the consumer is done with them;
-client-events kept until the server has stored them."""
+client-events and requests kept until the server has stored them; replies
+matched to their requests."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ import itertools
 import logging
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import b64, keyfile, known_servers, messages
 from .backoff import Backoff
 from .connection import Connection
 from .dedupe import DedupeWindow, Seen
-from .errors import FATAL_CODES, ConnectionLost, SealpostError
+from .errors import FATAL_CODES, ConnectionLost, RequestTimeout, SealpostError
 from .handshake import DEFAULT_PROTOCOL, HandshakeFailed, Initiator, PlaintextError
-from .messages import Event
+from .messages import NO_PARAMS, Event, Reply
 from .noise import KeyPair
 
 log = logging.getLogger("sealpost")
@@ -27,6 +28,7 @@ log = logging.getLogger("sealpost")
 _CLOSED = object()  # queue sentinel: no more events
 GOAWAY_CLOSE_LIMIT = 30.0  # seconds a draining server may keep the connection
 REPLACED_DELAY = 1.0
+REQUEST_TIMEOUT = 30.0
 
 
 @dataclass
@@ -49,6 +51,13 @@ class _KeyRejected(Exception):
     pass
 
 
+@dataclass
+class _PendingRequest:
+    future: "asyncio.Future[Reply]"
+    on_partial: Optional[Callable[[Event], Any]]
+    parts: List[Event] = field(default_factory=list)
+
+
 def connect(server: str, client_id: str, key_file: str, **options: Any) -> "Client":
     """`async with sealpost.connect("host:9300", "101", "101.key", server_public_key=...) as c:`"""
     return Client(Options(server=server, client_id=client_id, key_file=key_file, **options))
@@ -63,7 +72,10 @@ class Client:
         self._events: "asyncio.Queue[Union[Event, object]]" = asyncio.Queue()
         self._seen = DedupeWindow(options.dedupe_window)
         self._taken: Optional[Event] = None  # handed out, acked on the next __anext__
-        self._outbox: Dict[str, Tuple[Dict[str, Any], "asyncio.Future[str]"]] = {}
+        # client-events and requests until acked: (message, future); a
+        # request's future is its pending reply's
+        self._outbox: Dict[str, Tuple[Dict[str, Any], "asyncio.Future[Any]"]] = {}
+        self._requests: Dict[str, _PendingRequest] = {}  # until the final reply or the timeout
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(6).hex()
         self._conn: Optional[Connection] = None
@@ -145,16 +157,19 @@ class Client:
     # --- client-events -----------------------------------------------------
 
     async def send(
-        self, type_: str, data: Optional[str] = None, fields: Optional[Mapping[str, str]] = None
+        self, type_: str, data: Optional[str] = None, fields: Optional[Mapping[str, str]] = None,
+        *, to: Optional[str] = None,
     ) -> str:
         """Sends a client-event and returns its id once the server has stored
-        it in `sp:inbound`; kept and sent again across reconnects until then."""
-        if self._fatal:
-            raise self._fatal
-        if self._task is None or self._task.done():
-            raise SealpostError("closed", "the client is not running")
-        event_id = f"{self._id_prefix}-{next(self._ids)}"
-        message = messages.client_event(event_id, type_, data, fields)
+        it: in `sp:inbound`, or with `to` ("<client id>" or "group:<name>")
+        in the target's stream (every other member's for a group, each with
+        `from` = this client). Kept and sent again across reconnects until
+        then. A refusal (`unknown_target`, `forbidden`, `group_too_large`,
+        daily `quota`) raises SealpostError; what the server would not accept
+        at all raises ValueError before anything is sent."""
+        self._check_running()
+        event_id = self._next_id()
+        message = messages.client_event(event_id, type_, data, fields, to)
         future: "asyncio.Future[str]" = asyncio.get_running_loop().create_future()
         self._outbox[event_id] = (message, future)
         if not self._draining:
@@ -163,6 +178,91 @@ class Client:
             return await future
         finally:
             self._outbox.pop(event_id, None)
+
+    # --- requests ------------------------------------------------------------
+
+    async def request(
+        self, method: str, params: Any = NO_PARAMS, *, timeout: float = REQUEST_TIMEOUT,
+        on_partial: Optional[Callable[[Event], Any]] = None,
+    ) -> Reply:
+        """Sends a request (kept and sent again until acked, like `send`) and
+        returns its final reply, with every partial one in `Reply.parts`.
+        `params` is any JSON value (left out when not given); `on_partial` is
+        called with each partial reply (`last` = "0") as it arrives. Raises
+        RequestTimeout (an asyncio.TimeoutError) after `timeout` seconds,
+        SealpostError on a refusal (`forbidden`, daily `quota`) or close.
+        Replies are acked by the client and never reach the event iterator;
+        one that arrives after the timeout does."""
+        self._check_running()
+        if not timeout > 0:
+            raise ValueError("timeout must be positive")
+        request_id = self._next_id()
+        message = messages.request(request_id, method, params)
+        future: "asyncio.Future[Reply]" = asyncio.get_running_loop().create_future()
+        pending = _PendingRequest(future, on_partial)
+        self._outbox[request_id] = (message, future)
+        self._requests[request_id] = pending
+        if not self._draining:
+            self._send_now(message)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            if future.cancelled():  # our deadline, not a caller's cancellation
+                raise RequestTimeout(request_id, method, timeout, tuple(pending.parts)) from None
+            raise
+        finally:
+            self._outbox.pop(request_id, None)
+            self._requests.pop(request_id, None)
+
+    async def request_parts(
+        self, method: str, params: Any = NO_PARAMS, *, timeout: float = REQUEST_TIMEOUT
+    ) -> AsyncIterator[Event]:
+        """`request`, yielding each reply event as it arrives, the final one last:
+        `async for part in client.request_parts("query", "SetA-Two"): ...`"""
+        parts: "asyncio.Queue[Event]" = asyncio.Queue()
+        task = asyncio.ensure_future(self.request(method, params, timeout=timeout, on_partial=parts.put_nowait))
+        try:
+            while True:
+                getter = asyncio.ensure_future(parts.get())
+                await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    yield getter.result()
+                    continue
+                getter.cancel()
+                while not parts.empty():
+                    yield parts.get_nowait()
+                yield task.result().event  # raises the request's error
+                return
+        finally:
+            if not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, SealpostError):
+                    pass
+
+    def _take_reply(self, request_id: str, pending: _PendingRequest, event: Event) -> None:
+        pending.parts.append(event)
+        if event.fields.get("last") == "0":
+            if pending.on_partial is not None:
+                try:
+                    pending.on_partial(event)
+                except Exception as e:  # the caller's callback: the request fails with it
+                    pending.future.set_exception(e)
+            return
+        pending.future.set_result(Reply(request_id, tuple(pending.parts)))
+        self._outbox.pop(request_id, None)  # a reply proves it was stored
+
+    # --- sending -------------------------------------------------------------
+
+    def _check_running(self) -> None:
+        if self._fatal:
+            raise self._fatal
+        if self._task is None or self._task.done():
+            raise SealpostError("closed", "the client is not running")
+
+    def _next_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._ids)}"
 
     def _send_now(self, message: Dict[str, Any]) -> None:
         if self._conn is None:
@@ -287,16 +387,29 @@ class Client:
         if kind == "server-event":
             event = messages.parse_server_event(message)
             seen = self._seen.observe(event.event_id)
-            if seen is Seen.NEW:
+            request_id = messages.reply_to(event)
+            pending = self._requests.get(request_id) if request_id is not None else None
+            if pending is not None and pending.future.done():
+                pending = None  # timed out or failed: an ordinary event from now on
+            if seen is Seen.NEW and pending is not None:
+                # a reply to a waiting request: acked now, never queued
+                self._seen.mark_acked(event.event_id)
+                self._send_now(messages.make("ack", eventId=event.event_id))
+                self._take_reply(request_id, pending, event)
+            elif seen is Seen.NEW:
                 self._events.put_nowait(event)
             elif seen is Seen.ACKED:
                 self._send_now(messages.make("ack", eventId=event.event_id))
         elif kind == "ping":
             self._send_now(messages.make("pong", echo=message.get("ts")))
         elif kind == "ack":
-            entry = self._outbox.get(str(message.get("id")))
+            acked = str(message.get("id"))
+            if acked in self._requests:
+                self._outbox.pop(acked, None)  # stored: not sent again; the reply is still to come
+                return
+            entry = self._outbox.get(acked)
             if entry and not entry[1].done():
-                entry[1].set_result(str(message.get("id")))
+                entry[1].set_result(acked)
         elif kind == "error":
             self._handle_error(message)
 
@@ -339,6 +452,10 @@ class Client:
         for _, future in self._outbox.values():
             if not future.done():
                 future.set_exception(failure)
+        failure = self._fatal or SealpostError("closed", "client closed before the reply came")
+        for pending in self._requests.values():
+            if not pending.future.done():
+                pending.future.set_exception(failure)
 
 
 def _split_server(server: str) -> Tuple[str, int]:

@@ -52,3 +52,18 @@ def test_the_listener_prints_each_event_as_a_json_line(stack: Stack) -> None:
         listener.wait()
         listener.stdout.close()
     assert (line["type"], line["data"]) == ("n", "0")
+
+
+def test_request_echo_prints_the_echoed_params(stack: Stack) -> None:
+    stack.start_server()
+    key = stack.provision("101")
+    session = subprocess.run(
+        [sys.executable, str(EXAMPLES / "request_echo.py"), "--server", stack.address,
+         "--server-pk", stack.server_pk, "--id", "101", "--key", key, "--params", '{"hello": "python"}'],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert session.returncode == 0, session.stderr
+    (line,) = [line for line in session.stdout.splitlines() if line.startswith("reply: ")]
+    data, _, extra = line[len("reply: "):].partition("} ")
+    assert json.loads(data + "}") == {"hello": "python"}
+    assert int(json.loads(extra)["serverTs"]) > 0
