@@ -77,6 +77,7 @@ struct MessagingOptions {
   // dm: per sender, messages sent and not yet received by its target;
   // fanout: group messages sent and not yet received by every member.
   size_t window = 64;
+  double rate = 0;  // dm: messages/s, fanout: group messages/s; 0: closed loop
   size_t payload = 256;
   double drain_timeout = 60;
   size_t batch = 64;  // floors: XREADGROUP COUNT (the server's inflight window)
@@ -92,6 +93,9 @@ int RunDm(const MessagingOptions& o);
 int RunFanout(const MessagingOptions& o);
 int RunDmFloor(const MessagingOptions& o);
 int RunFanoutFloor(const MessagingOptions& o);
+
+// User + system CPU seconds of this process so far.
+double ProcessCpuSeconds();
 
 // "127.0.0.1-127.0.0.16" or "a,b,c" -> list of addresses.
 std::vector<std::string> ExpandSourceIps(const std::string& spec);

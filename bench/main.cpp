@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
   auto* dm_cmd = app.add_subcommand("dm", "Direct messages between pairs of clients, end to end");
   AddClientSet(dm_cmd, &dm.set, &dm_ips);
   AddMessaging(dm_cmd, &dm, true);
+  dm_cmd->add_option("--rate", dm.rate, "Messages/s over all senders (0: closed loop)")
+      ->capture_default_str();
   spb::MessagingOptions dmf;
   auto* dmf_cmd = app.add_subcommand("dm-floor", "The Redis work of dm without sealpost");
   AddFloorTarget(dmf_cmd, &dmf);
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
   AddClientSet(fan_cmd, &fan.set, &fan_ips);
   AddMessaging(fan_cmd, &fan, false);
   fan_cmd->add_option("--members", fan.members, "Receivers: clients 1..members")
+      ->capture_default_str();
+  fan_cmd->add_option("--rate", fan.rate, "Group messages/s (0: closed loop)")
       ->capture_default_str();
   spb::MessagingOptions fanf;
   fanf.window = 8;

@@ -2,8 +2,14 @@
 // senders call Client::SendEventTo, the server stores one copy per target
 // (services/mailbox.cpp) and delivers it; the targets receive and ack. Each
 // payload carries its send time, so every receipt gives a send->receive
-// latency. The clock runs from the first send until every copy is received
-// and its stream entry acked in Redis (XACK+XDEL: the streams are empty).
+// latency. Closed loop (the default): each sender keeps its window full, so
+// the latency is mostly queueing. --rate: sends at a fixed rate instead
+// (the window still caps it), each payload stamped with its scheduled time
+// so that a stalled sender cannot hide latency (as `latency` does). The clock runs from the first
+// send until every copy is received and its stream entry acked in Redis (XACK+XDEL: the streams are
+// empty).
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -25,8 +31,20 @@ void ResetStreams(const std::string& url, const std::string& prefix, size_t firs
   for (size_t i = 0; i < count; ++i) NextReply(r.get());
 }
 
-// Drives one loop: ramps the clients up, then calls tick every 5 ms until it
-// returns false. The run's state lives in the caller.
+}  // namespace
+
+// User + system CPU of this process: the clients' share of the machine.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+namespace {
+
+// Drives one loop: ramps the clients up, then calls tick every millisecond
+// (it paces --rate) until it returns false. The run's state lives in the caller.
 class Run {
  public:
   Run(const ClientSetOptions& set) : loop_(uv_default_loop()), set_(new ClientSet(loop_, set)) {}
@@ -66,7 +84,7 @@ class Run {
           auto* self = static_cast<Run*>(t->data);
           if (!self->tick_()) uv_stop(t->loop);
         },
-        5, 5);
+        1, 1);
     uv_run(loop_, UV_RUN_DEFAULT);
     uv_timer_stop(&timer);
   }
@@ -78,6 +96,7 @@ class Run {
     (*out)["errors"] = set_->Errors();
     (*out)["error_codes"] = set_->ErrorCodes();
     if (!set_->FirstError().empty()) (*out)["first_error"] = set_->FirstError();
+    (*out)["process_cpu_s"] = ProcessCpuSeconds();
   }
 
  private:
@@ -113,6 +132,15 @@ struct Drain {
   }
 
   double Seconds() const { return static_cast<double>(t_acked - t_start) / 1e9; }
+
+  // --rate: how many sends are due by now (the k-th, from 0, at k / rate:
+  // the first at once), and when the k-th was due.
+  uint64_t Due(double rate) const {
+    return static_cast<uint64_t>(static_cast<double>(NowNs() - t_start) * rate / 1e9) + 1;
+  }
+  int64_t Scheduled(uint64_t k, double rate) const {
+    return t_start + static_cast<int64_t>(static_cast<double>(k) * 1e9 / rate);
+  }
 };
 
 }  // namespace
@@ -131,21 +159,41 @@ int RunDm(const MessagingOptions& o) {
   std::vector<int64_t> latencies;
   latencies.reserve(1 << 20);
   Drain drain;
+  const bool paced = o.rate > 0;
+  auto send = [&](size_t i, int64_t stamp) {
+    auto r = run.Set().At(i).SendEventTo(targets[i], "bench", StampedPayload(stamp, o.payload));
+    if (!r) {
+      ++send_refused;  // the library's queue is full: try again later
+      return false;
+    }
+    ++sent[i];
+    ++total_sent;
+    return true;
+  };
   auto pump = [&](size_t i) {
-    while (drain.sending && sent[i] - received[i] < o.window) {
-      auto r = run.Set().At(i).SendEventTo(targets[i], "bench", StampedPayload(NowNs(), o.payload));
-      if (!r) {
-        ++send_refused;  // the library's queue is full: the next receipt pumps again
-        return;
+    while (!paced && drain.sending && sent[i] - received[i] < o.window) {
+      if (!send(i, NowNs())) return;
+    }
+  };
+  // --rate: the senders in turn, skipping those whose window is full.
+  size_t next = 0;
+  auto pace = [&] {
+    if (!paced || !drain.sending) return;
+    uint64_t due = drain.Due(o.rate);
+    for (size_t skipped = 0; total_sent < due && skipped < p; next = (next + 1) % p) {
+      if (sent[next] - received[next] >= o.window) {
+        ++skipped;
+        continue;
       }
-      ++sent[i];
-      ++total_sent;
+      skipped = 0;
+      if (!send(next, drain.Scheduled(total_sent, o.rate))) return;
     }
   };
   nlohmann::json out;
   out["bench"] = "dm";
   out["pairs"] = p;
   out["window"] = o.window;
+  out["rate"] = o.rate;
   out["payload"] = o.payload;
   bool ramp_ok = run.RampUp(
       [&](size_t index, const sealpost::Event& e) {
@@ -169,6 +217,7 @@ int RunDm(const MessagingOptions& o) {
   drain.sending = true;
   for (size_t i = 0; i < p; ++i) pump(i);
   run.Loop([&] {
+    pace();
     return drain.Tick(total_sent, total_received, redis.get(), so.prefix, so.first + p, p);
   });
   out["phase"] = drain.t_acked ? "done" : "drain_timeout";
@@ -210,22 +259,35 @@ int RunFanout(const MessagingOptions& o) {
   std::vector<int64_t> latencies;
   latencies.reserve(1 << 22);
   Drain drain;
+  const bool paced = o.rate > 0;
+  auto send = [&](int64_t stamp) {
+    auto r = run.Set().At(0).SendEventTo(to, "bench", StampedPayload(stamp, o.payload),
+                                         {{"seq", std::to_string(messages)}});
+    if (!r) {
+      ++send_refused;
+      return false;
+    }
+    copies.push_back(0);
+    ++messages;
+    return true;
+  };
   auto pump = [&] {
-    while (drain.sending && messages - completed < o.window) {
-      auto r = run.Set().At(0).SendEventTo(to, "bench", StampedPayload(NowNs(), o.payload),
-                                           {{"seq", std::to_string(messages)}});
-      if (!r) {
-        ++send_refused;
-        return;
-      }
-      copies.push_back(0);
-      ++messages;
+    while (!paced && drain.sending && messages - completed < o.window) {
+      if (!send(NowNs())) return;
+    }
+  };
+  auto pace = [&] {
+    if (!paced || !drain.sending) return;
+    uint64_t due = drain.Due(o.rate);
+    while (messages < due && messages - completed < o.window) {
+      if (!send(drain.Scheduled(messages, o.rate))) return;
     }
   };
   nlohmann::json out;
   out["bench"] = "fanout";
   out["members"] = o.members;
   out["window"] = o.window;
+  out["rate"] = o.rate;
   out["payload"] = o.payload;
   bool ramp_ok = run.RampUp(
       [&](size_t index, const sealpost::Event& e) {
@@ -251,6 +313,7 @@ int RunFanout(const MessagingOptions& o) {
   drain.sending = true;
   pump();
   run.Loop([&] {
+    pace();
     return drain.Tick(messages * o.members, total_received, redis.get(), so.prefix, so.first + 1,
                       o.members);
   });

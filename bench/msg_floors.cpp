@@ -56,6 +56,7 @@ void EmitFloor(nlohmann::json j, const FloorConsumer& consumer, int64_t t_start,
                                            static_cast<double>(consumer.Evals())
                                      : 0.0;
   j["notifications"] = consumer.Notifications();
+  j["process_cpu_s"] = ProcessCpuSeconds();
   Emit(j);
 }
 
