@@ -6,7 +6,8 @@ from .records import get, runs_of
 from .text import fmt, short_cmd
 
 CPU = ["server_cpu_s", "redis_cpu_s", "client_cpu_s", "server_cpu_us_per_delivery",
-       "redis_cpu_us_per_delivery", "client_cpu_us_per_delivery", "seconds"]
+       "redis_cpu_us_per_delivery", "client_cpu_us_per_delivery", "seconds", "server_cores",
+       "redis_cores", "client_cores"]
 CHECKS = ["sent", "delivered", "lost", "duplicates", "errors", "disconnects", "send_refused",
           "xlen_left"]
 LAT = ["latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.max"]
@@ -17,6 +18,9 @@ METRICS = {
     "dm_floor": ["throughput_mps", "deliveries_per_s", "mean_batch", "refused", "sent"] + CPU,
     "fanout": ["group_mps", "deliveries_per_s", "copies_expected"] + LAT + CHECKS + CPU,
     "fanout_rate": ["group_mps", "deliveries_per_s", "rate"] + LAT + CHECKS + CPU,
+    "dm_alone": ["throughput_mps"] + LAT + CHECKS + CPU,
+    "dm_beside_fanout": ["throughput_mps"] + LAT + CHECKS + CPU,
+    "fanout_bg": ["deliveries_per_s"] + LAT + CHECKS,
     "fanout_floor": ["group_mps", "deliveries_per_s", "mean_batch", "refused", "sent"] + CPU,
 }
 # (sealpost scenario, floor scenario, metric) compared run by run and by medians
@@ -60,10 +64,14 @@ def cell(sc, scen, key, digits=0):
 
 
 def cpu_row(sc, label, scen):
-    return "| %s | %s | %s | %s |" % (
+    def med(key):
+        st = sc.get(scen, {}).get("metrics", {}).get(key)
+        return fmt(st["median"], 2) if st else "n/a"
+    return "| %s | %s | %s | %s | %s / %s / %s |" % (
         label, cell(sc, scen, "server_cpu_us_per_delivery", 1),
         cell(sc, scen, "redis_cpu_us_per_delivery", 1),
-        cell(sc, scen, "client_cpu_us_per_delivery", 1))
+        cell(sc, scen, "client_cpu_us_per_delivery", 1),
+        med("server_cores"), med("redis_cores"), med("client_cores"))
 
 
 def calls_note(calls):
@@ -125,7 +133,14 @@ def section(s):
             ("  send -> receive p50, us", "fanout_rate", "latency_us.p50"),
             ("  send -> receive p99, us", "fanout_rate", "latency_us.p99"),
             ("Redis floor of the fan-out: group messages/s", "fanout_floor", "group_mps"),
-            ("  member deliveries/s", "fanout_floor", "deliveries_per_s")]
+            ("  member deliveries/s", "fanout_floor", "deliveries_per_s"),
+            ("DMs, 10 pairs, fixed 500 messages/s, alone: p50, us", "dm_alone",
+             "latency_us.p50"),
+            ("  p99, us", "dm_alone", "latency_us.p99"),
+            ("The same DMs while fan-out sends 2 group messages/s: p50, us", "dm_beside_fanout",
+             "latency_us.p50"),
+            ("  p99, us", "dm_beside_fanout", "latency_us.p99"),
+            ("  (the background fan-out's p99, us)", "fanout_bg", "latency_us.p99")]
     for label, scen, key in rows:
         digits = 1 if key == "group_mps" else 0
         cmd = short_cmd(sc.get(scen, {}).get("cmd", "")) if not label.startswith("  ") else ""
@@ -137,7 +152,8 @@ def section(s):
           "| fan-out, member deliveries/s | %s |" % ratio_text("fanout"), ""]
     L += ["CPU per delivered copy (user + system from /proc for sealpost-server and Redis, "
           "the generator's own rusage for the clients; medians, min – max):\n",
-          "| row | sealpost-server us | Redis us | clients (generator) us |", "|---|---|---|---|",
+          "| row | sealpost-server us | Redis us | clients (generator) us "
+          "| cores used: server / Redis / clients |", "|---|---|---|---|---|",
           cpu_row(sc, "DMs, window 64", "dm"), cpu_row(sc, "DMs, window 1", "dm_w1"),
           cpu_row(sc, "DMs, 2,000/s", "dm_rate"),
           cpu_row(sc, "Redis floor of the DMs", "dm_floor"),
@@ -152,6 +168,7 @@ def section(s):
     L.append("Checks over every sealpost run: lost %s, duplicates %s, errors %s, disconnects "
              "%s (max over runs).\n" % tuple(
                  fmt(max([sc.get(x, {}).get("metrics", {}).get(k, {}).get("max", 0) or 0
-                          for x in ("dm", "dm_w1", "dm_rate", "fanout", "fanout_rate")]))
+                          for x in ("dm", "dm_w1", "dm_rate", "fanout", "fanout_rate",
+                                    "dm_alone", "dm_beside_fanout", "fanout_bg")]))
                  for k in ("lost", "duplicates", "errors", "disconnects")))
     return L

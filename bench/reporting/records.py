@@ -48,6 +48,10 @@ def cmd_msgcpu(result, server_ticks, redis_ticks, clk, info_path):
          "client_cpu_s": r.get("process_cpu_s")}
     n = r.get("deliveries") or (r.get("copies_expected") if r.get("bench") == "fanout"
                                 else r.get("delivered"))
+    secs = r.get("seconds")
+    for k in ("server", "redis", "client"):
+        if secs and d[k + "_cpu_s"] is not None:
+            d[k + "_cores"] = d[k + "_cpu_s"] / secs  # share of one core over the run
     if n:
         for k in ("server", "redis", "client"):
             if d[k + "_cpu_s"] is not None:
