@@ -1,5 +1,6 @@
 """Messaging between clients (scripts/bench --only dm,fanout): what is summarised
 per scenario, the sealpost/floor ratios, and the docs/BENCHMARKS.md section."""
+import os
 import statistics
 
 from .records import get, runs_of
@@ -52,6 +53,9 @@ def calls_per_delivery(recs, scen):
     runs = runs_of(recs, scen)
     return runs[-1]["extra"].get("redis_calls_per_delivery", {}) if runs else {}
 
+READING = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "MESSAGING.md")
+
 # ---- docs -------------------------------------------------------------------------------
 
 
@@ -85,6 +89,7 @@ def section(s):
         return []
     msg = s.get("messaging", {})
     rat = msg.get("ratios", {})
+    meta = s.get("meta", {})
 
     def ratio_text(name):
         r = rat.get(name, {})
@@ -112,6 +117,10 @@ def section(s):
          "SMEMBERS per group message. Its window is the same, counted up to the XREADGROUP "
          "that reads a copy. It runs right after the sealpost row in the same invocation, "
          "against the same Redis.\n",
+         "Measured by `scripts/bench %s` on %s (commit %s); %d cores shared with other work "
+         "(load average before: %s, after: %s).\n"
+         % (meta.get("args", ""), meta.get("date"), meta.get("commit"), meta.get("cores", 0),
+            meta.get("loadavg_before", "n/a"), meta.get("loadavg_after", "n/a")),
          "| measurement | median (min – max) | command |", "|---|---|---|"]
     rows = [("DMs, 100 pairs, window 64: messages/s", "dm", "throughput_mps"),
             ("  send -> receive p50, us", "dm", "latency_us.p50"),
@@ -171,4 +180,6 @@ def section(s):
                           for x in ("dm", "dm_w1", "dm_rate", "fanout", "fanout_rate",
                                     "dm_alone", "dm_beside_fanout", "fanout_bg")]))
                  for k in ("lost", "duplicates", "errors", "disconnects")))
+    if os.path.exists(READING):  # bench/MESSAGING.md: what bounds these figures
+        L.append(open(READING).read().rstrip() + "\n")
     return L
