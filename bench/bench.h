@@ -65,12 +65,37 @@ struct StormOptions {
   double timeout = 120;
 };
 
+// Messaging between clients (PROTOCOL.md §6). dm: clients [0, pairs) send
+// to [pairs, 2*pairs), client i to i + pairs. fanout: client 0 sends to
+// group:<group>, whose other members are clients 1..members.
+struct MessagingOptions {
+  ClientSetOptions set;  // sealpost runs; the floors use set.redis and set.prefix only
+  size_t pairs = 100;
+  size_t members = 1000;
+  std::string group = "bench-fan";
+  double duration = 10;
+  // dm: per sender, messages sent and not yet received by its target;
+  // fanout: group messages sent and not yet received by every member.
+  size_t window = 64;
+  double rate = 0;  // dm: messages/s, fanout: group messages/s; 0: closed loop
+  size_t payload = 256;
+  double drain_timeout = 60;
+  size_t batch = 64;  // floors: XREADGROUP COUNT (the server's inflight window)
+};
+
 int RunX25519(const X25519Options& o);
 int RunProvision(const ProvisionOptions& o);
 int RunRedisFloor(const RedisFloorOptions& o);
 int RunIdle(const IdleOptions& o);
 int RunFlow(const FlowOptions& o);
 int RunStorm(const StormOptions& o);
+int RunDm(const MessagingOptions& o);
+int RunFanout(const MessagingOptions& o);
+int RunDmFloor(const MessagingOptions& o);
+int RunFanoutFloor(const MessagingOptions& o);
+
+// User + system CPU seconds of this process so far.
+double ProcessCpuSeconds();
 
 // "127.0.0.1-127.0.0.16" or "a,b,c" -> list of addresses.
 std::vector<std::string> ExpandSourceIps(const std::string& spec);

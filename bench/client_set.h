@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ class ClientSet {
   void Clear();
 
   size_t Size() const { return options_.clients; }
+  // The client at `index` (valid once Start has created it: after on_all).
+  sealpost::Client& At(size_t index) { return *clients_[index]; }
   size_t Connected() const { return connected_; }  // welcomed at least once
   size_t Live() const { return live_; }            // welcomed and not disconnected since
   uint64_t Errors() const { return errors_; }
@@ -37,6 +40,8 @@ class ClientSet {
   uint64_t Attempts() const;
   uint64_t Duplicates() const;
   const std::string& FirstError() const { return first_error_; }
+  // Errors by code (e.g. target_full, quota): what refused sends met.
+  const std::map<std::string, uint64_t>& ErrorCodes() const { return error_codes_; }
   double RampSeconds() const;  // first start to last welcome
   double HandshakesPerSecond() const;
 
@@ -59,6 +64,7 @@ class ClientSet {
   uint64_t errors_ = 0;
   uint64_t disconnects_ = 0;
   std::string first_error_;
+  std::map<std::string, uint64_t> error_codes_;
   int64_t t_first_ = 0;
   int64_t t_last_ = 0;
 };

@@ -87,6 +87,7 @@ void ClientSet::StartMore() {
     if (on_event_) cb.on_event = [this, index](const sealpost::Event& e) { on_event_(index, e); };
     cb.on_error = [this](const sealpost::ClientError& e) {
       ++errors_;
+      ++error_codes_[e.code];
       if (first_error_.empty()) first_error_ = e.code + ": " + e.message;
     };
     cb.on_disconnected = [this](const std::string&) {

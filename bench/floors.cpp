@@ -10,20 +10,12 @@
 
 #include "bench/bench.h"
 #include "bench/common.h"
+#include "bench/redis_scripts.h"
 #include "crypto/bytes.h"
 #include "crypto/sealpost_noise.h"
 
 namespace spb {
 namespace {
-
-// Copied verbatim from services/event_store.cpp and services/usage.cpp.
-constexpr const char* kAckScript =
-    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) "
-    "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))";
-constexpr const char* kUsageScript =
-    "for i = 2, #ARGV - 1, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end "
-    "if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'last_seen', ARGV[1]) end "
-    "return 1";
 
 std::string EventsKey(const std::string& prefix, size_t i) {
   return "sp:{" + ClientId(prefix, i) + "}:events";

@@ -26,6 +26,33 @@ void AddClientSet(CLI::App* cmd, spb::ClientSetOptions* o, std::string* source_i
       ->capture_default_str();
 }
 
+// dm, fanout and their floors share these; the floors need only Redis.
+void AddMessaging(CLI::App* cmd, spb::MessagingOptions* o, bool dm) {
+  cmd->add_option("--duration", o->duration, "Seconds of sending")->capture_default_str();
+  cmd->add_option("--window", o->window,
+                  dm ? "Per sender: messages sent, not yet received by the target"
+                     : "Group messages sent, not yet received by every member")
+      ->capture_default_str();
+  cmd->add_option("--payload", o->payload)->capture_default_str();
+  cmd->add_option("--drain-timeout", o->drain_timeout, "Seconds allowed for the drain")
+      ->capture_default_str();
+  if (dm)
+    cmd->add_option("--pairs", o->pairs, "Client i sends to client i + pairs")
+        ->capture_default_str();
+  else
+    cmd->add_option("--group", o->group, "Group: the sender (index 0) and the members")
+        ->capture_default_str();
+}
+
+void AddFloorTarget(CLI::App* cmd, spb::MessagingOptions* o) {
+  cmd->add_option("--redis", o->set.redis)->capture_default_str();
+  cmd->add_option("--prefix", o->set.prefix, "Client id prefix (ids are PREFIX-INDEX)")
+      ->capture_default_str();
+  cmd->add_option("--first", o->set.first)->capture_default_str();
+  cmd->add_option("--batch", o->batch, "XREADGROUP COUNT (the inflight window)")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +117,34 @@ int main(int argc, char** argv) {
   bool no_wait = false;
   st_cmd->add_flag("--no-wait", no_wait, "Reconnect at once instead of waiting for SIGUSR1");
 
+  spb::MessagingOptions dm;
+  std::string dm_ips;
+  auto* dm_cmd = app.add_subcommand("dm", "Direct messages between pairs of clients, end to end");
+  AddClientSet(dm_cmd, &dm.set, &dm_ips);
+  AddMessaging(dm_cmd, &dm, true);
+  dm_cmd->add_option("--rate", dm.rate, "Messages/s over all senders (0: closed loop)")
+      ->capture_default_str();
+  spb::MessagingOptions dmf;
+  auto* dmf_cmd = app.add_subcommand("dm-floor", "The Redis work of dm without sealpost");
+  AddFloorTarget(dmf_cmd, &dmf);
+  AddMessaging(dmf_cmd, &dmf, true);
+
+  spb::MessagingOptions fan;
+  fan.window = 8;
+  std::string fan_ips;
+  auto* fan_cmd = app.add_subcommand("fanout", "One sender to a group, end to end");
+  AddClientSet(fan_cmd, &fan.set, &fan_ips);
+  AddMessaging(fan_cmd, &fan, false);
+  fan_cmd->add_option("--members", fan.members, "Receivers: clients 1..members")
+      ->capture_default_str();
+  fan_cmd->add_option("--rate", fan.rate, "Group messages/s (0: closed loop)")
+      ->capture_default_str();
+  spb::MessagingOptions fanf;
+  fanf.window = 8;
+  auto* fanf_cmd = app.add_subcommand("fanout-floor", "The Redis work of fanout without sealpost");
+  AddFloorTarget(fanf_cmd, &fanf);
+  AddMessaging(fanf_cmd, &fanf, false);
+
   CLI11_PARSE(app, argc, argv);
   if (*x25519) return spb::RunX25519(x);
   if (*provision) return spb::RunProvision(p);
@@ -111,5 +166,15 @@ int main(int argc, char** argv) {
     st.wait_signal = !no_wait;
     return spb::RunStorm(st);
   }
+  if (*dm_cmd) {
+    dm.set.source_ips = spb::ExpandSourceIps(dm_ips);
+    return spb::RunDm(dm);
+  }
+  if (*dmf_cmd) return spb::RunDmFloor(dmf);
+  if (*fan_cmd) {
+    fan.set.source_ips = spb::ExpandSourceIps(fan_ips);
+    return spb::RunFanout(fan);
+  }
+  if (*fanf_cmd) return spb::RunFanoutFloor(fanf);
   return 2;
 }

@@ -4,6 +4,7 @@ gnuplot PNGs and docs/BENCHMARKS.md.
 
   report.py record RAW SCENARIO RUN CMD RESULT_JSON [EXTRA_JSON]
   report.py cmdstats INFO_FILE SERVER_TICKS CLK_TCK
+  report.py msgcpu RESULT_JSON SERVER_TICKS REDIS_TICKS CLK_TCK INFO_FILE
   report.py half-max RAW SCENARIO DEFAULT
   report.py summarize RAW WORKDIR META OUT_DATED OUT_LATEST
   report.py plots LATEST WORKDIR OUTDIR
@@ -16,11 +17,11 @@ import sys
 
 from reporting.docs import cmd_docs
 from reporting.plots import cmd_plots
-from reporting.records import cmd_cmdstats, cmd_half_max, cmd_record
+from reporting.records import cmd_cmdstats, cmd_half_max, cmd_msgcpu, cmd_record
 from reporting.summary import cmd_summarize
 
-COMMANDS = {"record": cmd_record, "cmdstats": cmd_cmdstats, "half-max": cmd_half_max,
-            "summarize": cmd_summarize, "plots": cmd_plots, "docs": cmd_docs}
+COMMANDS = {"record": cmd_record, "cmdstats": cmd_cmdstats, "msgcpu": cmd_msgcpu,
+            "half-max": cmd_half_max, "summarize": cmd_summarize, "plots": cmd_plots, "docs": cmd_docs}
 
 
 def main():

@@ -2,6 +2,7 @@
 import json
 import os
 
+from . import messaging
 from .text import cell, fmt, short_cmd
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -337,7 +338,8 @@ def cmd_docs(latest, out_md):
     s = json.load(open(latest))
     sc = s["scenarios"]
     L = (header(s["meta"]) + targets_section(s) + idle_section(s) + throughput_section(s)
-         + latency_section(sc) + storm_section(sc) + clients_section(s) + peers_section(sc) + durability_section()
+         + latency_section(sc) + storm_section(sc) + clients_section(s)
+         + messaging.section(s) + peers_section(sc) + durability_section()
          + plots_section() + analysis_section() + profile_section(s["meta"]["date"]))
     with open(out_md, "w") as f:
         f.write("\n".join(L))

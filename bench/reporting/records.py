@@ -38,6 +38,34 @@ def cmd_cmdstats(path, ticks, clk):
                       "server_cpu_s": int(ticks) / float(clk)}))
 
 
+def cmd_msgcpu(result, server_ticks, redis_ticks, clk, info_path):
+    """A messaging run's CPU split: sealpost-server, Redis (both from /proc) and the
+    generator process (its own rusage), in seconds and us per delivered copy; and
+    Redis' calls per delivered copy."""
+    r = parse_json(result)
+    clk = float(clk)
+    d = {"server_cpu_s": int(server_ticks) / clk, "redis_cpu_s": int(redis_ticks) / clk,
+         "client_cpu_s": r.get("process_cpu_s")}
+    n = r.get("deliveries") or (r.get("copies_expected") if r.get("bench") == "fanout"
+                                else r.get("delivered"))
+    secs = r.get("seconds")
+    for k in ("server", "redis", "client"):
+        if secs and d[k + "_cpu_s"] is not None:
+            d[k + "_cores"] = d[k + "_cpu_s"] / secs  # share of one core over the run
+    if n:
+        for k in ("server", "redis", "client"):
+            if d[k + "_cpu_s"] is not None:
+                d[k + "_cpu_us_per_delivery"] = d[k + "_cpu_s"] * 1e6 / n
+        calls = {}
+        for line in open(info_path):
+            if line.startswith("cmdstat_"):
+                name, _, fields = line.strip().partition(":")
+                kv = dict(x.split("=", 1) for x in fields.split(","))
+                calls[name[8:]] = round(int(kv.get("calls", 0)) / n, 3)
+        d["redis_calls_per_delivery"] = calls
+    print(json.dumps(d))
+
+
 def load_raw(raw):
     recs = []
     with open(raw) as f:

@@ -4,6 +4,7 @@ import json
 import os
 import statistics
 
+from . import messaging
 from .records import get, load_raw, runs_of, stat, values
 from .text import fmt
 
@@ -33,6 +34,7 @@ METRICS.update({"clients_recv_" + lang: ["events_per_s", "cpu_us_per_event", "se
 METRICS.update({"clients_handshakes_" + lang: ["handshakes_per_s", "cpu_us_per_handshake",
                                                "server_cpu_us_per_handshake", "handshakes"]
                 for lang in CLIENT_LANGS})
+METRICS.update(messaging.METRICS)
 FLOW = ["throughput_eps", "delivered_eps", "sent", "delivered", "lost", "duplicates", "mean_batch",
         "server_cpu_s"]
 LAT = ["latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.p999", "latency_us.max",
@@ -258,6 +260,9 @@ def headline(recs, meta, scenarios, series):
         "peer_memory": peer_memory(m),
         "ratios": ratios(m, tp, lat),
         "clients": client_medians(m),
+        "messaging": {"ratios": messaging.ratios(recs, scenarios),
+                      "calls_per_delivery": {k: messaging.calls_per_delivery(recs, k)
+                                             for k in messaging.METRICS}},
         "series_memory": series,
         "scenarios": scenarios,
     }
