@@ -228,8 +228,8 @@ def before_after(before, after, before_file):
     L = ["Before/after EVALSHA: the same scenarios when the server and the floors sent every "
          "script call as EVAL with the script's text (run of %s, commit %s, `%s`) and now "
          "that both call the scripts by EVALSHA after one SCRIPT LOAD (this run). Medians of "
-         "%s and %s runs; both on the same shared 2 cores, so differences of about 10%% are "
-         "within what the load beside can move.\n"
+         "%s and %s runs, both on 2 cores shared with other work: the load beside can move a "
+         "throughput median by 20%% or more, the CPU per copy less.\n"
          % (mb.get("date"), mb.get("commit"), before_file, mb.get("runs", "n/a"),
             ma.get("runs", "n/a")),
          "| median | EVAL | EVALSHA | change |", "|---|---|---|---|"]
