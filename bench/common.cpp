@@ -79,6 +79,15 @@ Reply Command(redisContext* c, const std::vector<std::string>& argv) {
   return NextReply(c);
 }
 
+std::string LoadScript(redisContext* c, const char* text) {
+  Reply r = Command(c, {"SCRIPT", "LOAD", text});
+  if (!r || r->type != REDIS_REPLY_STRING) {
+    std::fprintf(stderr, "sealpost-bench: SCRIPT LOAD failed\n");
+    std::exit(1);
+  }
+  return std::string(r->str, r->len);
+}
+
 long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count) {
   for (size_t i = first; i < first + count; ++i)
     Append(c, {"XLEN", "sp:{" + ClientId(prefix, i) + "}:events"});

@@ -50,6 +50,9 @@ Redis ConnectRedis(const std::string& url);
 Reply Command(redisContext* c, const std::vector<std::string>& argv);
 void Append(redisContext* c, const std::vector<std::string>& argv);
 Reply NextReply(redisContext* c);
+// SCRIPT LOAD: the script's SHA1 for EVALSHA (as sealpost-server's
+// services/lua_script.h, once per connection); exits the process on failure.
+std::string LoadScript(redisContext* c, const char* text);
 
 // Sum of XLEN over the events streams of clients [first, first+count).
 long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count);

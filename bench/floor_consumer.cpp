@@ -48,6 +48,8 @@ void FloorConsumer::Prepare() {
 
 void FloorConsumer::Run(const std::function<bool()>& done) {
   Redis c = ConnectRedis(url_);
+  const std::string ack = LoadScript(c.get(), kAckScript);
+  const std::string usage = LoadScript(c.get(), kUsageScript);
   const size_t n = targets_.size();
   const std::string count = std::to_string(batch_);
   std::vector<uint64_t> read(n, 0);
@@ -70,7 +72,7 @@ void FloorConsumer::Run(const std::function<bool()>& done) {
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) continue;
       redisReply* entries = r->element[0]->element[1];
       if (entries->elements == 0) continue;
-      std::vector<std::string> argv = {"EVAL", kAckScript, "1", keys_[i], "sealpost"};
+      std::vector<std::string> argv = {"EVALSHA", ack, "1", keys_[i], "sealpost"};
       for (size_t e = 0; e < entries->elements; ++e)
         argv.emplace_back(entries->element[e]->element[0]->str,
                           entries->element[e]->element[0]->len);
@@ -83,7 +85,7 @@ void FloorConsumer::Run(const std::function<bool()>& done) {
     if (usage_due) {
       next_usage += 1000000000;
       for (size_t i = 0; i < n; ++i)
-        Append(c.get(), {"EVAL", kUsageScript, "1", "sp:{" + targets_[i] + "}:usage",
+        Append(c.get(), {"EVALSHA", usage, "1", "sp:{" + targets_[i] + "}:usage",
                          std::to_string(NowNs() / 1000000), "delivered", "1", "acked", "1",
                          "bytes_out", "300"});
     }

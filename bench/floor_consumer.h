@@ -1,8 +1,9 @@
 // The delivery half of sealpost-server replayed against Redis without
 // sealpost, for the messaging floors: for each target stream with news, one
 // XREADGROUP COUNT <batch> (as if every client acked at once), then one ack
-// EVAL (XACK+XDEL) per batch read, all pipelined; once a second one usage
-// EVAL per target; a subscriber takes the keyspace notifications the server
+// script call (XACK+XDEL) per batch read, all pipelined; once a second one
+// usage script call per target (scripts by EVALSHA after one SCRIPT LOAD, as
+// the server calls them); a subscriber takes the keyspace notifications the server
 // would. Producers count what they stored per target in Produced().
 #pragma once
 

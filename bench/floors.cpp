@@ -129,8 +129,9 @@ int RunProvision(const ProvisionOptions& o) {
 }
 
 // Per event: XADD (producer) and its keyspace notification; per client batch:
-// XREADGROUP COUNT <window room> and one EVAL of the ack script with the batch's
-// ids; per client and second: one EVAL of the usage script.
+// XREADGROUP COUNT <window room> and one call of the ack script with the batch's
+// ids; per client and second: one call of the usage script. Scripts by EVALSHA
+// after one SCRIPT LOAD, as sealpost-server calls them.
 int RunRedisFloor(const RedisFloorOptions& o) {
   const size_t n = o.clients;
   std::vector<std::atomic<uint64_t>> produced(n), acked(n);
@@ -182,6 +183,8 @@ int RunRedisFloor(const RedisFloorOptions& o) {
   });
   // The consumer: what sealpost-server's delivery does, without the clients.
   Redis c = ConnectRedis(o.redis);
+  const std::string ack = LoadScript(c.get(), kAckScript);
+  const std::string usage = LoadScript(c.get(), kUsageScript);
   std::vector<uint64_t> read(n, 0);
   uint64_t rounds = 0, evals = 0;
   int64_t next_usage = t_start + 1000000000;
@@ -206,7 +209,7 @@ int RunRedisFloor(const RedisFloorOptions& o) {
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) continue;
       redisReply* entries = r->element[0]->element[1];
       if (entries->elements == 0) continue;
-      std::vector<std::string> argv = {"EVAL", kAckScript, "1", EventsKey(o.prefix, i), group};
+      std::vector<std::string> argv = {"EVALSHA", ack, "1", EventsKey(o.prefix, i), group};
       for (size_t e = 0; e < entries->elements; ++e)
         argv.emplace_back(entries->element[e]->element[0]->str,
                           entries->element[e]->element[0]->len);
@@ -218,7 +221,7 @@ int RunRedisFloor(const RedisFloorOptions& o) {
     if (usage_due) {
       next_usage += 1000000000;
       for (size_t i = 0; i < n; ++i)
-        Append(c.get(), {"EVAL", kUsageScript, "1", "sp:{" + ClientId(o.prefix, i) + "}:usage",
+        Append(c.get(), {"EVALSHA", usage, "1", "sp:{" + ClientId(o.prefix, i) + "}:usage",
                          std::to_string(NowNs() / 1000000), "delivered", "1", "acked", "1",
                          "bytes_out", "300"});
     }

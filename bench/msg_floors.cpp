@@ -1,8 +1,9 @@
 // The Redis floors of the messaging benchmarks: the Redis work that sealpost
 // does for direct and group messages (services/mailbox.cpp, groups.cpp),
 // done by plain Redis clients. A producer thread stores the copies with the
-// server's put script, pipelined; the FloorConsumer reads and acks them as
-// the server's delivery would. The clock runs from the first put until every
+// server's put script (EVALSHA after one SCRIPT LOAD, as the server calls
+// it), pipelined; the FloorConsumer reads and acks them as the server's
+// delivery would. The clock runs from the first put until every
 // copy is acked (XACK+XDEL), as in `dm` and `fanout`.
 #include <algorithm>
 #include <atomic>
@@ -19,11 +20,12 @@
 namespace spb {
 namespace {
 
-// One EVAL of the put script, with the argv the server builds in Mailbox::Put.
-void AppendPut(redisContext* c, const std::string& target, const std::string& message_key,
-               const std::vector<std::string>& fields) {
-  std::vector<std::string> argv = {"EVAL",
-                                   kPutScript,
+// One EVALSHA of the put script (`sha`: LoadScript on this connection), with
+// the argv the server builds in Mailbox::Put.
+void AppendPut(redisContext* c, const std::string& sha, const std::string& target,
+               const std::string& message_key, const std::vector<std::string>& fields) {
+  std::vector<std::string> argv = {"EVALSHA",
+                                   sha,
                                    "3",
                                    "sp:{" + target + "}:client",
                                    "sp:{" + target + "}:events",
@@ -77,6 +79,7 @@ int RunDmFloor(const MessagingOptions& o) {
   const int64_t t_end = t_start + static_cast<int64_t>(o.duration * 1e9);
   std::thread producer([&] {
     Redis r = ConnectRedis(o.set.redis);
+    const std::string put = LoadScript(r.get(), kPutScript);
     std::vector<std::string> senders;
     for (size_t i = 0; i < p; ++i) senders.push_back(ClientId(o.set.prefix, o.set.first + i));
     std::vector<uint64_t> sent(p, 0);
@@ -87,7 +90,7 @@ int RunDmFloor(const MessagingOptions& o) {
       for (size_t i = 0; i < p; ++i) {
         for (; sent[i] - consumer.Read(i) < o.window; ++sent[i]) {
           std::string data = StampedPayload(NowNs(), o.payload);
-          AppendPut(r.get(), targets[i], senders[i] + " f-" + std::to_string(++seq),
+          AppendPut(r.get(), put, targets[i], senders[i] + " f-" + std::to_string(++seq),
                     {"type", "bench", "data", data, "from", senders[i]});
           who.push_back(i);
         }
@@ -161,6 +164,7 @@ int RunFanoutFloor(const MessagingOptions& o) {
   const int64_t t_end = t_start + static_cast<int64_t>(o.duration * 1e9);
   std::thread producer([&] {
     Redis r = ConnectRedis(o.set.redis);
+    const std::string put = LoadScript(r.get(), kPutScript);
     std::vector<size_t> who;
     while (NowNs() < t_end) {
       uint64_t completed = consumer.Read(0);
@@ -179,7 +183,7 @@ int RunFanoutFloor(const MessagingOptions& o) {
         for (size_t e = 0; m && m->type == REDIS_REPLY_ARRAY && e < m->elements; ++e) {
           std::string id(m->element[e]->str, m->element[e]->len);
           if (id == sender) continue;
-          AppendPut(r.get(), id, sender + " f-" + seq,
+          AppendPut(r.get(), put, id, sender + " f-" + seq,
                     {"type", "bench", "data", data, "seq", seq, "from", sender, "to", to});
           who.push_back(index.at(id));
         }

@@ -9,6 +9,7 @@ gnuplot PNGs and docs/BENCHMARKS.md.
   report.py summarize RAW WORKDIR META OUT_DATED OUT_LATEST
   report.py plots LATEST WORKDIR OUTDIR
   report.py docs LATEST OUT_MD
+  report.py msgdocs RESULTS OUT_MD [BEFORE]   (only the Messaging section, BEFORE: before/after)
 
 The work is done in bench/reporting/: records.py (raw records), summary.py
 (results JSON), plots.py (PNGs), docs.py (docs/BENCHMARKS.md).
@@ -16,12 +17,14 @@ The work is done in bench/reporting/: records.py (raw records), summary.py
 import sys
 
 from reporting.docs import cmd_docs
+from reporting.messaging import cmd_msgdocs
 from reporting.plots import cmd_plots
 from reporting.records import cmd_cmdstats, cmd_half_max, cmd_msgcpu, cmd_record
 from reporting.summary import cmd_summarize
 
 COMMANDS = {"record": cmd_record, "cmdstats": cmd_cmdstats, "msgcpu": cmd_msgcpu,
-            "half-max": cmd_half_max, "summarize": cmd_summarize, "plots": cmd_plots, "docs": cmd_docs}
+            "half-max": cmd_half_max, "summarize": cmd_summarize, "plots": cmd_plots,
+            "docs": cmd_docs, "msgdocs": cmd_msgdocs}
 
 
 def main():

@@ -1,5 +1,6 @@
 """Messaging between clients (scripts/bench --only dm,fanout): what is summarised
 per scenario, the sealpost/floor ratios, and the docs/BENCHMARKS.md section."""
+import json
 import os
 import statistics
 
@@ -82,8 +83,9 @@ def calls_note(calls):
     return ", ".join("%s %.2f" % (k, v) for k, v in sorted(calls.items()) if v >= 0.01)
 
 
-def section(s):
-    """[] when the invocation did not run dm or fanout."""
+def section(s, before=None, before_file=""):
+    """[] when the invocation did not run dm or fanout. `before`: an earlier
+    results JSON of the same scenarios, shown as a before/after table."""
     sc = s["scenarios"]
     if not any(k in sc for k in METRICS):
         return []
@@ -110,11 +112,12 @@ def section(s):
          "All clients of a row are in one generator process on the same 2 cores as the "
          "server and Redis.\n",
          "The **Redis floor** of each row does the same Redis work without sealpost, with the "
-         "server's own Lua scripts (bench/redis_scripts.h): per copy one EVAL of the mailbox "
-         "put script (EXISTS client, dedupe zset, XLEN cap, XADD) pipelined, the keyspace "
-         "notification, XREADGROUP COUNT 64 per stream with news and one ack EVAL (XACK+XDEL) "
-         "per batch read, and once a second a usage EVAL per target; fan-out adds one "
-         "SMEMBERS per group message. Its window is the same, counted up to the XREADGROUP "
+         "server's own Lua scripts (bench/redis_scripts.h), called as the server calls "
+         "them, by EVALSHA after one SCRIPT LOAD per connection: per copy one call of the "
+         "mailbox put script (EXISTS client, dedupe zset, XLEN cap, XADD) pipelined, the "
+         "keyspace notification, XREADGROUP COUNT 64 per stream with news and one ack call "
+         "(XACK+XDEL) per batch read, and once a second a usage call per target; fan-out adds "
+         "one SMEMBERS per group message. Its window is the same, counted up to the XREADGROUP "
          "that reads a copy. It runs right after the sealpost row in the same invocation, "
          "against the same Redis.\n",
          "Measured by `scripts/bench %s` on %s (commit %s); %d cores shared with other work "
@@ -159,6 +162,8 @@ def section(s):
           "| ratio sealpost / Redis floor (same invocation) | value |", "|---|---|",
           "| direct messages, messages/s | %s |" % ratio_text("dm"),
           "| fan-out, member deliveries/s | %s |" % ratio_text("fanout"), ""]
+    if before:
+        L += before_after(before, s, before_file)
     L += ["CPU per delivered copy (user + system from /proc for sealpost-server and Redis, "
           "the generator's own rusage for the clients; medians, min – max):\n",
           "| row | sealpost-server us | Redis us | clients (generator) us "
@@ -183,3 +188,74 @@ def section(s):
     if os.path.exists(READING):  # bench/MESSAGING.md: what bounds these figures
         L.append(open(READING).read().rstrip() + "\n")
     return L
+
+
+# ---- before/after -----------------------------------------------------------------------
+
+# (label, scenario, metric, digits); "ratio:<name>" takes messaging.ratios.<name>.of_medians
+COMPARE = [
+    ("DMs, window 64: messages/s", "dm", "throughput_mps", 0),
+    ("  sealpost-server us per copy", "dm", "server_cpu_us_per_delivery", 1),
+    ("  Redis us per copy", "dm", "redis_cpu_us_per_delivery", 1),
+    ("  Redis floor: messages/s", "dm_floor", "throughput_mps", 0),
+    ("  Redis floor: Redis us per copy", "dm_floor", "redis_cpu_us_per_delivery", 1),
+    ("  ratio sealpost / floor (of medians)", "ratio:dm", None, 2),
+    ("DMs, window 1: messages/s", "dm_w1", "throughput_mps", 0),
+    ("  sealpost-server us per copy", "dm_w1", "server_cpu_us_per_delivery", 1),
+    ("  Redis us per copy", "dm_w1", "redis_cpu_us_per_delivery", 1),
+    ("DMs, fixed 2,000/s: p99, us", "dm_rate", "latency_us.p99", 0),
+    ("Fan-out to 1,000: member deliveries/s", "fanout", "deliveries_per_s", 0),
+    ("  sealpost-server us per copy", "fanout", "server_cpu_us_per_delivery", 1),
+    ("  Redis us per copy", "fanout", "redis_cpu_us_per_delivery", 1),
+    ("  Redis floor: member deliveries/s", "fanout_floor", "deliveries_per_s", 0),
+    ("  Redis floor: Redis us per copy", "fanout_floor", "redis_cpu_us_per_delivery", 1),
+    ("  ratio sealpost / floor (of medians)", "ratio:fanout", None, 2),
+    ("Fan-out, fixed 2 group messages/s: p50, us", "fanout_rate", "latency_us.p50", 0),
+    ("DMs at 500/s beside that fan-out: p99, us", "dm_beside_fanout", "latency_us.p99", 0),
+]
+
+
+def compare_value(s, scen, key):
+    if scen.startswith("ratio:"):
+        return s.get("messaging", {}).get("ratios", {}).get(scen[6:], {}).get("of_medians")
+    return median_of(s["scenarios"], scen, key)
+
+
+def before_after(before, after, before_file):
+    """Medians of two runs side by side: the server and its floors calling the
+    Lua scripts by EVAL (before) and by EVALSHA (after)."""
+    mb, ma = before.get("meta", {}), after.get("meta", {})
+    L = ["Before/after EVALSHA: the same scenarios when the server and the floors sent every "
+         "script call as EVAL with the script's text (run of %s, commit %s, `%s`) and now "
+         "that both call the scripts by EVALSHA after one SCRIPT LOAD (this run). Medians of "
+         "%s and %s runs, both on 2 cores shared with other work: the load beside can move a "
+         "throughput median by 20%% or more, the CPU per copy less.\n"
+         % (mb.get("date"), mb.get("commit"), before_file, mb.get("runs", "n/a"),
+            ma.get("runs", "n/a")),
+         "| median | EVAL | EVALSHA | change |", "|---|---|---|---|"]
+    for label, scen, key, digits in COMPARE:
+        vb, va = compare_value(before, scen, key), compare_value(after, scen, key)
+        change = "%+.0f%%" % (100.0 * (va / vb - 1)) if vb and va is not None else "n/a"
+        L.append("| %s | %s | %s | %s |" % (label, fmt(vb, digits), fmt(va, digits), change))
+    return L + [""]
+
+
+def cmd_msgdocs(results, out_md, before_path=""):
+    """Replaces the Messaging section of out_md (docs/BENCHMARKS.md) with the
+    one of `results`, and the before/after table when `before_path` is given."""
+    s = json.load(open(results))
+    before = json.load(open(before_path)) if before_path else None
+    lines = section(s, before, os.path.relpath(before_path) if before_path else "")
+    # bench/results/messaging-X.json keeps its raw records in messaging-raw-X.jsonl
+    head, name = os.path.split(os.path.relpath(results))
+    raw = os.path.join(head, name.replace("messaging-", "messaging-raw-", 1) + "l")
+    if os.path.exists(raw):
+        lines.insert(1, "Raw numbers: `%s` and `%s` (the rest of this page is from the run of "
+                        "its header).\n" % (os.path.join(head, name), raw))
+    new = "\n".join(lines)
+    text = open(out_md).read()
+    start = text.index("## Messaging between clients\n")
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end < 0 else end + 1
+    with open(out_md, "w") as f:
+        f.write(text[:start] + new + "\n" + text[end:])
