@@ -77,6 +77,9 @@ void Relay::Loop() {
       fds.push_back({p.server, POLLIN, 0});
     }
     if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+    // Only the pairs that were polled have an entry in `fds`: one accepted
+    // below waits for the next round.
+    const size_t polled = pairs.size();
     if (fds[0].revents & POLLIN) {
       int client = accept(listen_fd_, nullptr, nullptr);
       int server = client >= 0 ? ConnectTo(target_port_) : -1;
@@ -88,8 +91,8 @@ void Relay::Loop() {
         close(client);
       }
     }
-    std::vector<Pair> alive;
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    std::vector<Pair> alive(pairs.begin() + static_cast<std::ptrdiff_t>(polled), pairs.end());
+    for (size_t i = 0; i < polled; ++i) {
       bool open = true;
       for (int side = 0; side < 2 && open; ++side) {
         const pollfd& pfd = fds[1 + 2 * i + side];
