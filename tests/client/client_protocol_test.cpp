@@ -408,6 +408,10 @@ TEST_CASE("client: a request collects its partial replies, ends at the final one
     s.Send({{"type", "ack"}, {"ts", 1}, {"id", m["id"]}});
     // A direct message that happens to carry "re" is not a reply.
     s.Send(Reply("1-0", m["id"], "spoofed", true, "mallory"));
+    // Nor is an event of another type that names the request.
+    json chat = Reply("1-1", m["id"], "not a reply");
+    chat["event"]["type"] = "chat";
+    s.Send(chat);
     s.Send(Reply("2-0", m["id"], "t1", false));
     s.Send(Reply("3-0", m["id"], "t2", false));
     s.Send(Reply("4-0", m["id"], "END"));
@@ -425,7 +429,7 @@ TEST_CASE("client: a request collects its partial replies, ends at the final one
       "query", "\"SetA-Two\"", [&](const sealpost::Reply& r) { done = r; }, options);
   REQUIRE(sent);
   REQUIRE(RunUntil(
-      &t.loop, [&] { return done && rec.events.size() == 2 && Count(server.received, "ack") == 5; },
+      &t.loop, [&] { return done && rec.events.size() == 3 && Count(server.received, "ack") == 6; },
       5000));
   REQUIRE(*done);
   CHECK(done->request_id == sent.id);
@@ -433,7 +437,8 @@ TEST_CASE("client: a request collects its partial replies, ends at the final one
   CHECK(done->Final().Get("data") == "END");
   CHECK(parts == std::vector<std::string>{"t1", "t2"});
   CHECK(rec.events[0].Get("data") == "spoofed");
-  CHECK(rec.events[1].Get("data") == "late");
+  CHECK(rec.events[1].Get("data") == "not a reply");
+  CHECK(rec.events[2].Get("data") == "late");
   json request = server.received.front();
   for (const json& m : server.received)
     if (m["type"] == "request") request = m;

@@ -268,6 +268,14 @@ TEST_CASE("the server answers echo, time and who itself, as replies in the strea
   std::map<std::string, bool> online;
   for (const auto& m : members) online[m["id"]] = m["online"];
   CHECK(online == std::map<std::string, bool>{{"alice", true}, {"bob", false}});
+  // Params the server method cannot use: refused by name, the session stays.
+  auto bad = Ask("who", nlohmann::json::object());
+  REQUIRE(a->Send(bad));
+  auto refused = AnswerTo(*a, bad["id"]);
+  CHECK(refused["code"] == "bad_params");
+  auto again = Ask("time", nullptr);
+  REQUIRE(a->Send(again));
+  CHECK(AnswerTo(*a, again["id"])["type"] == "ack");
 }
 
 TEST_CASE("other methods go to sp:requests:<method>; a worker's reply comes back by re") {
