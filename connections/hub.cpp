@@ -32,12 +32,15 @@ Hub::Hub(uv_loop_t* loop, services::Services& services, const crypto::KeyPair& s
       admission_(settings_.bounds) {
   ctx_.events = this;
   ctx_.on_message = &Dispatch;
-  for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_}) {
+  for (uv_timer_t* t :
+       {&tick_timer_, &usage_timer_, &ack_timer_, &beat_timer_, &poll_timer_, &drain_timer_}) {
     uv_timer_init(loop, t);
     t->data = this;
   }
   uv_check_init(loop, &flush_check_);
   flush_check_.data = this;
+  uv_prepare_init(loop, &read_prepare_);
+  read_prepare_.data = this;
 }
 
 Hub::~Hub() = default;
@@ -49,8 +52,11 @@ void Hub::Start() {
   uv_timer_start(&usage_timer_, &Hub::OnUsageTimer, t.usage_flush_ms, t.usage_flush_ms);
   uv_timer_start(&beat_timer_, &Hub::OnBeatTimer, 0, t.node_beat_ms);
   uv_timer_start(&poll_timer_, &Hub::OnPollTimer, t.poll_interval_ms, t.poll_interval_ms);
-  // Acks gathered during one loop iteration leave together, after the reads.
+  // Reads asked for during one loop iteration leave together: those of the
+  // poll phase (Redis replies, client acks) at its end, those of timers and
+  // close callbacks just before the loop waits again, so none waits a poll.
   uv_check_start(&flush_check_, &Hub::OnCheck);
+  uv_prepare_start(&read_prepare_, &Hub::OnPrepare);
 
   services::Services& s = ctx_.services;
   // Notifications published while the subscriber was away are lost: once the
@@ -279,7 +285,24 @@ void Hub::OnCheck(uv_check_t* check) {
   for (uint64_t id : ids) {
     if (Connection* conn = hub->ctx_.table.Find(id)) conn->Flush();
   }
-  hub->ctx_.services.events.Flush();
+  services::EventStore& events = hub->ctx_.services.events;
+  events.SendReads();
+  // Acks wait up to ack_flush_ms for others, so that at a steady rate spread
+  // over many clients one script call carries many of them.
+  if (!events.HasQueued() || uv_is_active(reinterpret_cast<uv_handle_t*>(&hub->ack_timer_))) return;
+  uint64_t wait = hub->settings_.timings.ack_flush_ms;
+  if (wait == 0)
+    events.Flush();
+  else
+    uv_timer_start(&hub->ack_timer_, &Hub::OnAckTimer, wait, 0);
+}
+
+void Hub::OnPrepare(uv_prepare_t* prepare) {
+  HubOf(prepare)->ctx_.services.events.SendReads();
+}
+
+void Hub::OnAckTimer(uv_timer_t* timer) {
+  HubOf(timer)->ctx_.services.events.Flush();
 }
 
 void Hub::OnUsageTimer(uv_timer_t* timer) {
@@ -353,9 +376,11 @@ void Hub::FinishShutdown() {
   s.events.Flush();
   s.usage.Flush();
   s.presence.NodeStopping();
-  for (uv_timer_t* t : {&tick_timer_, &usage_timer_, &beat_timer_, &poll_timer_, &drain_timer_})
+  for (uv_timer_t* t :
+       {&tick_timer_, &usage_timer_, &ack_timer_, &beat_timer_, &poll_timer_, &drain_timer_})
     uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&read_prepare_), nullptr);
   log::Info("node.drained", {{"queued_acks", s.events.QueuedAcks()}});
   if (on_shutdown_done_) on_shutdown_done_();
 }

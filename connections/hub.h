@@ -56,7 +56,9 @@ class Hub final : public ConnectionEvents {
 
   static void OnTick(uv_timer_t* timer);
   static void OnCheck(uv_check_t* check);
+  static void OnPrepare(uv_prepare_t* prepare);
   static void OnUsageTimer(uv_timer_t* timer);
+  static void OnAckTimer(uv_timer_t* timer);
   static void OnBeatTimer(uv_timer_t* timer);
   static void OnPollTimer(uv_timer_t* timer);
   static void OnDrainTimer(uv_timer_t* timer);
@@ -76,10 +78,12 @@ class Hub final : public ConnectionEvents {
   Admission admission_;
   uv_timer_t tick_timer_;
   uv_timer_t usage_timer_;
+  uv_timer_t ack_timer_;  // armed while acks wait to be written
   uv_timer_t beat_timer_;
   uv_timer_t poll_timer_;
   uv_timer_t drain_timer_;
   uv_check_t flush_check_;
+  uv_prepare_t read_prepare_;
   uint64_t next_id_ = 1;
   int64_t started_ms_ = 0;
   uint64_t drain_started_ms_ = 0;

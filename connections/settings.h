@@ -53,6 +53,7 @@ struct Timings {
   uint64_t drain_ms = 5000;               // on SIGTERM: wait this long for acks
   uint64_t goaway_reconnect_ms = 2000;    // clients reconnect within [0.5, 1.5] of this
   uint64_t usage_flush_ms = 1000;         // usage counters go to Redis this often
+  uint64_t ack_flush_ms = 1;              // acks gather this long, then leave in one call
   uint64_t node_beat_ms = 5000;           // node registry refresh
 };
 

@@ -197,6 +197,8 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "Clients are told to reconnect after about this long");
   opt("--usage-flush-ms", t.usage_flush_ms, "SEALPOST_USAGE_FLUSH_MS",
       "Usage counters are written to Redis this often");
+  opt("--ack-flush-ms", t.ack_flush_ms, "SEALPOST_ACK_FLUSH_MS",
+      "Acks are gathered this long and written to Redis in one call (0: every loop iteration)");
   opt("--node-beat-ms", t.node_beat_ms, "SEALPOST_NODE_BEAT_MS", "Node registry refresh interval");
   try {
     app.parse(argc, argv);

@@ -4,25 +4,38 @@
 #include <memory>
 
 #include "services/redis_reply.h"
+#include "shared/log.h"
 #include "shared/messages.h"
 
 namespace sp::services {
 namespace {
 
 // XACK then XDEL in one script call, so an acknowledged entry can never stay
-// behind in the stream if the server dies between the two.
+// behind in the stream if the server dies between the two. One call carries
+// the acks of many clients: KEYS are their streams, ARGV the group, then per
+// key the number of its ids and the ids. pcall: a key that is not a stream
+// (overwritten by hand) must not cost the other clients their acks. Returns
+// how many keys refused.
 constexpr std::string_view kAckScript =
-    "redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) "
-    "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))";
+    "local a, refused = 2, 0 "
+    "for _, key in ipairs(KEYS) do "
+    "local n = tonumber(ARGV[a]) "
+    "local r = redis.pcall('XACK', key, ARGV[1], unpack(ARGV, a + 1, a + n)) "
+    "if type(r) == 'table' and r.err then refused = refused + 1 "
+    "else redis.call('XDEL', key, unpack(ARGV, a + 1, a + n)) end "
+    "a = a + n + 1 "
+    "end "
+    "return refused";
 
-bool IsNoGroup(const redisReply* r) {
-  return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
-}
+// Per call: unpack() puts a key's ids on Lua's stack (8,000 slots), and a
+// bounded call keeps any one script short for the other clients' commands.
+constexpr size_t kAcksPerKey = 256;
+constexpr size_t kAcksPerCall = 1024;
 
 }  // namespace
 
 EventStore::EventStore(RedisLink& link, const Keys& keys)
-    : link_(link), keys_(keys), ack_script_(kAckScript) {}
+    : link_(link), keys_(keys), ack_script_(kAckScript), reader_(link, keys) {}
 
 void EventStore::ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                               ClaimCallback cb) {
@@ -31,10 +44,12 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
   // Once per pass over the pending list. BUSYGROUP is the normal answer;
   // MKSTREAM lets a client connect before any event exists.
   if (cursor == "0-0") link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+  // The whole pending list is this client's (one stream per client), whichever
+  // consumer holds it: entries read under older consumer names are claimed too.
   // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
   // count) returns the bodies and bumps the counts. Pipelined: one round trip.
   auto counts = std::make_shared<std::unordered_map<std::string, uint32_t>>();
-  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, client}, [counts](const redisReply* r) {
+  link_.Command({"XPENDING", key, kGroup, cursor, "+", n}, [counts](const redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
     for (size_t i = 0; i < r->elements; ++i) {
       const redisReply* e = r->element[i];
@@ -44,7 +59,7 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
     }
   });
   bool sent =
-      link_.Command({"XAUTOCLAIM", key, kGroup, client, "0", cursor, "COUNT", n},
+      link_.Command({"XAUTOCLAIM", key, kGroup, kConsumer, "0", cursor, "COUNT", n},
                     [counts, cb](const redisReply* r) {
                       Claimed claimed;
                       if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
@@ -67,41 +82,6 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
   if (!sent) cb(false, {});
 }
 
-void EventStore::ReadNew(const std::string& client, size_t count, ReadCallback cb) {
-  ReadNewOnce(client, count, std::move(cb), false);
-}
-
-void EventStore::ReadNewOnce(const std::string& client, size_t count, ReadCallback cb,
-                             bool retried) {
-  std::string key = keys_.Events(client);
-  std::string n = std::to_string(count);
-  bool sent = link_.Command(
-      {"XREADGROUP", "GROUP", kGroup, client, "COUNT", n, "STREAMS", key, ">"},
-      [this, client, count, cb, retried, key](const redisReply* r) {
-        // The stream (and its group) can be deleted under us: recreate, read again.
-        if (IsNoGroup(r) && !retried) {
-          link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
-          ReadNewOnce(client, count, cb, true);
-          return;
-        }
-        std::vector<StreamEntry> entries;
-        if (r != nullptr && r->type == REDIS_REPLY_NIL) {
-          cb(true, {});
-          return;
-        }
-        if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-            r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
-            !ParseEntries(r->element[0]->element[1], &entries)) {
-          LogIfError(r, "redis.read_failed");
-          cb(false, {});
-          return;
-        }
-        for (StreamEntry& e : entries) e.delivery_count = 1;
-        cb(true, std::move(entries));
-      });
-  if (!sent) cb(false, {});
-}
-
 void EventStore::Ack(const std::string& client, const std::string& event_id) {
   batches_[client].acks.push_back(event_id);
   ++queued_acks_;
@@ -117,29 +97,55 @@ void EventStore::Flush() {
   auto batches = std::move(batches_);
   batches_.clear();
   queued_acks_ = 0;
+  auto call = std::make_shared<AckCall>();
+  size_t in_call = 0;
   for (auto& [client, batch] : batches) {
-    // Chunks keep every script call well under Lua's argument limit.
-    constexpr size_t kChunk = 256;
-    for (size_t i = 0; i < batch.acks.size(); i += kChunk) {
-      size_t end = std::min(batch.acks.size(), i + kChunk);
-      SendAcks(client, std::vector<std::string>(batch.acks.begin() + i, batch.acks.begin() + end));
+    for (size_t i = 0; i < batch.acks.size(); i += kAcksPerKey) {
+      size_t end = std::min(batch.acks.size(), i + kAcksPerKey);
+      if (in_call + (end - i) > kAcksPerCall && in_call > 0) {
+        SendAcks(std::move(call));
+        call = std::make_shared<AckCall>();
+        in_call = 0;
+      }
+      call->emplace_back(
+          client, std::vector<std::string>(std::make_move_iterator(batch.acks.begin() + i),
+                                           std::make_move_iterator(batch.acks.begin() + end)));
+      in_call += end - i;
     }
     if (!batch.redeliveries.empty()) SendRedeliveries(client, batch.redeliveries);
   }
+  if (in_call > 0) SendAcks(std::move(call));
 }
 
-void EventStore::SendAcks(const std::string& client, std::vector<std::string> ids) {
-  std::string key = keys_.Events(client);
-  RedisLink::Argv argv = {"1", key, kGroup};
-  for (const auto& id : ids) argv.push_back(id);
-  auto requeue = [this, client, ids]() {
-    for (const auto& id : ids) Ack(client, id);
+void EventStore::SendAcks(std::shared_ptr<AckCall> call) {
+  // Argv holds views: the keys and counts live until Run() returns.
+  std::vector<std::string> keys;
+  std::vector<std::string> counts;
+  keys.reserve(call->size());
+  counts.reserve(call->size());
+  for (const auto& [client, ids] : *call) {
+    keys.push_back(keys_.Events(client));
+    counts.push_back(std::to_string(ids.size()));
+  }
+  std::string numkeys = std::to_string(call->size());
+  RedisLink::Argv argv = {numkeys};
+  for (const std::string& key : keys) argv.push_back(key);
+  argv.push_back(kGroup);
+  for (size_t i = 0; i < call->size(); ++i) {
+    argv.push_back(counts[i]);
+    for (const std::string& id : (*call)[i].second) argv.push_back(id);
+  }
+  auto requeue = [this, call]() {
+    for (const auto& [client, ids] : *call)
+      for (const auto& id : ids) Ack(client, id);
   };
   bool sent = ack_script_.Run(link_, argv, [requeue](const redisReply* r) {
     // XACK/XDEL are idempotent: after a lost link or a passing refusal
     // (Redis loading its AOF, busy, out of memory) they go again next flush.
     if (r == nullptr || IsTransientRedisError(r)) requeue();
     LogIfError(r, "redis.ack_failed");
+    if (r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+      log::Warn("redis.ack_refused", {{"streams", r->integer}});
   });
   if (!sent) requeue();
 }
@@ -152,7 +158,7 @@ void EventStore::SendRedeliveries(
   for (const auto& [id, attempt] : redeliveries) {
     std::string count = std::to_string(attempt);
     // Best effort: while the session lives, its own attempt count is authoritative.
-    link_.Command({"XCLAIM", key, kGroup, client, "0", id, "RETRYCOUNT", count, "JUSTID"});
+    link_.Command({"XCLAIM", key, kGroup, kConsumer, "0", id, "RETRYCOUNT", count, "JUSTID"});
   }
 }
 

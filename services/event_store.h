@@ -1,9 +1,10 @@
 // The per-client event streams: sp:{ID}:events with consumer group "sealpost"
-// whose consumer is the client id. Delivered-but-unacked entries are the
-// group's pending list, so any node can resume a client after a crash.
+// (one consumer, kConsumer). Delivered-but-unacked entries are the group's
+// pending list, so any node can resume a client after a crash.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "services/lua_script.h"
 #include "services/redis_link.h"
 #include "services/stream_entry.h"
+#include "services/stream_reader.h"
 
 namespace sp::services {
 
@@ -32,8 +34,12 @@ class EventStore {
   // pending entries from `cursor` on ("0-0" = from the start).
   void ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                     ClaimCallback cb);
-  // Reads up to `count` never-delivered entries (XREADGROUP ... >).
-  void ReadNew(const std::string& client, size_t count, ReadCallback cb);
+  // Queues a read of up to `count` never-delivered entries (XREADGROUP ... >);
+  // the reads of one loop iteration leave together at SendReads().
+  void ReadNew(const std::string& client, size_t count, ReadCallback cb) {
+    reader_.Read(client, count, std::move(cb));
+  }
+  void SendReads() { reader_.Flush(); }
 
   // Batched until Flush(): acknowledged entries leave the pending list and the stream.
   void Ack(const std::string& client, const std::string& event_id);
@@ -44,26 +50,31 @@ class EventStore {
   void DeadLetter(const std::string& client, const StreamEntry& entry, std::string_view reason,
                   uint32_t attempts, DoneCallback cb);
 
-  // Sends every batched command (one script call per client). Work that could
-  // not be sent, or whose reply was lost with the link, stays queued.
+  // Sends every batched ack in as few script calls as their number allows
+  // (one per kAcksPerCall ids, across clients), and the redelivery counts.
+  // Work that could not be sent, or whose reply was lost with the link, stays
+  // queued.
   void Flush();
   size_t QueuedAcks() const { return queued_acks_; }
+  bool HasQueued() const { return !batches_.empty(); }
 
  private:
   struct Batch {
     std::vector<std::string> acks;
     std::vector<std::pair<std::string, uint32_t>> redeliveries;  // id, attempt
   };
-  void SendAcks(const std::string& client, std::vector<std::string> ids);
+  // (client, acked ids) of one script call.
+  using AckCall = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  void SendAcks(std::shared_ptr<AckCall> call);
   void SendRedeliveries(const std::string& client,
                         const std::vector<std::pair<std::string, uint32_t>>& redeliveries);
-  void ReadNewOnce(const std::string& client, size_t count, ReadCallback cb, bool retried);
 
   RedisLink& link_;
   const Keys& keys_;
   std::unordered_map<std::string, Batch> batches_;
   size_t queued_acks_ = 0;
   LuaScript ack_script_;
+  StreamReader reader_;
 };
 
 }  // namespace sp::services

@@ -11,6 +11,8 @@
 namespace sp::services {
 
 constexpr std::string_view kGroup = "sealpost";  // consumer group on every events stream
+// The one consumer of every events stream's group (services/stream_reader.h says why).
+constexpr std::string_view kConsumer = "sealpost";
 
 class Keys {
  public:

@@ -104,7 +104,9 @@ struct Store {
   std::string XAutoClaim(const Argv& argv);
   std::string XReadGroup(const Argv& argv);
   std::string XAdd(const Argv& argv, size_t star);
-  std::string Ack(std::string_view key, const Argv& argv, size_t first_id, bool ack, bool del);
+  // The ids are argv[first_id, end_id) (end_id 0: to the end).
+  std::string Ack(std::string_view key, const Argv& argv, size_t first_id, bool ack, bool del,
+                  size_t end_id = 0);
   std::string Eval(const Argv& argv);
   size_t Publish(std::string_view channel, std::string_view message);
   std::string Entry(uint64_t id, const Fields& fields) const;
@@ -165,9 +167,9 @@ std::string Store::Run(const Argv& argv) {
   if (cmd == "CONFIG" && n == 4 && argv[1] == "SET") return kOk;
   if (cmd == "PING") return "+PONG\r\n";
   if (cmd == "XGROUP" && n >= 5 && argv[1] == "CREATE") return XGroupCreate(argv);
-  if (cmd == "XPENDING" && n == 7) return XPending(argv);
+  if (cmd == "XPENDING" && (n == 6 || n == 7)) return XPending(argv);
   if (cmd == "XAUTOCLAIM" && n == 8) return XAutoClaim(argv);
-  if (cmd == "XREADGROUP" && n == 9) return XReadGroup(argv);
+  if (cmd == "XREADGROUP" && n >= 9 && (n - 7) % 2 == 0) return XReadGroup(argv);
   if (cmd == "XADD" && n >= 3) {
     size_t star = argv[2] == "MAXLEN" ? 5 : 2;
     FUZZ_CHECK(star < n && argv[star] == "*" && (n - star - 1) % 2 == 0);
@@ -245,7 +247,7 @@ std::string Store::XPending(const Argv& argv) {
   size_t count = 0;
   for (auto p = it->second.pending.lower_bound(*start);
        p != it->second.pending.end() && count < limit; ++p, ++count) {
-    items += Array(4) + Bulk(IdText(p->first)) + Bulk(argv[6]) + Int(0) + Int(p->second);
+    items += Array(4) + Bulk(IdText(p->first)) + Bulk("sealpost") + Int(0) + Int(p->second);
   }
   return Array(count) + items;
 }
@@ -278,23 +280,32 @@ std::string Store::XAutoClaim(const Argv& argv) {
   return Array(3) + Bulk(next) + Array(n_claimed) + claimed + Array(n_deleted) + deleted;
 }
 
-// XREADGROUP GROUP g consumer COUNT n STREAMS key > -> [[key, [entries]]] or nil
+// XREADGROUP GROUP g consumer COUNT n STREAMS key... >... -> [[key, [entries]]...] or nil
 std::string Store::XReadGroup(const Argv& argv) {
-  std::string key(argv[7]);
-  auto it = streams.find(key);
-  if (it == streams.end() || !it->second.has_group) return "-NOGROUP No such key or group\r\n";
-  Stream& s = it->second;
-  size_t limit = std::stoul(std::string(argv[5]));
-  std::string items;
-  size_t count = 0;
-  for (auto e = s.entries.upper_bound(s.last_delivered); e != s.entries.end() && count < limit;
-       ++e, ++count) {
-    items += Entry(e->first, e->second);
-    s.pending[e->first] = 1;
-    s.last_delivered = e->first;
+  size_t n_streams = (argv.size() - 7) / 2;
+  for (size_t k = 0; k < n_streams; ++k) {
+    auto it = streams.find(std::string(argv[7 + k]));
+    if (it == streams.end() || !it->second.has_group) return "-NOGROUP No such key or group\r\n";
   }
-  if (count == 0) return kNilArray;
-  return Array(1) + Array(2) + Bulk(key) + Array(count) + items;
+  size_t limit = std::stoul(std::string(argv[5]));
+  std::string out;
+  size_t served = 0;
+  for (size_t k = 0; k < n_streams; ++k) {
+    Stream& s = streams[std::string(argv[7 + k])];
+    std::string items;
+    size_t count = 0;
+    for (auto e = s.entries.upper_bound(s.last_delivered); e != s.entries.end() && count < limit;
+         ++e, ++count) {
+      items += Entry(e->first, e->second);
+      s.pending[e->first] = 1;
+      s.last_delivered = e->first;
+    }
+    if (count == 0) continue;
+    out += Array(2) + Bulk(argv[7 + k]) + Array(count) + items;
+    ++served;
+  }
+  if (served == 0) return kNilArray;
+  return Array(served) + out;
 }
 
 std::string Store::XAdd(const Argv& argv, size_t star) {
@@ -307,10 +318,11 @@ std::string Store::XAdd(const Argv& argv, size_t star) {
   return Bulk(IdText(id));
 }
 
-std::string Store::Ack(std::string_view key, const Argv& argv, size_t first_id, bool ack,
-                       bool del) {
+std::string Store::Ack(std::string_view key, const Argv& argv, size_t first_id, bool ack, bool del,
+                       size_t end_id) {
   std::vector<uint64_t> ids;
-  for (size_t i = first_id; i < argv.size(); ++i) {
+  if (end_id == 0) end_id = argv.size();
+  for (size_t i = first_id; i < end_id; ++i) {
     auto id = ParseId(argv[i]);
     if (!id) return "-ERR Invalid stream ID specified as stream command argument\r\n";
     ids.push_back(*id);
@@ -330,11 +342,22 @@ std::string Store::Ack(std::string_view key, const Argv& argv, size_t first_id, 
 // (count it, fits in the day's allowance).
 std::string Store::Eval(const Argv& argv) {
   const std::string_view script = argv[1];
+  // Ack script: numkeys, the streams, the group, then per stream n and n ids.
   if (script.find("'XACK'") != std::string_view::npos) {
-    FUZZ_CHECK(argv.size() >= 5 && argv[2] == "1");
-    std::string acked = Ack(argv[3], argv, 5, true, false);
-    if (acked[0] == '-') return acked;
-    return Ack(argv[3], argv, 5, false, true);
+    size_t n_keys = std::stoul(std::string(argv[2]));
+    size_t a = 3 + n_keys + 1;
+    FUZZ_CHECK(n_keys >= 1 && a <= argv.size());
+    for (size_t k = 0; k < n_keys; ++k) {
+      FUZZ_CHECK(a < argv.size());
+      size_t n = std::stoul(std::string(argv[a]));
+      FUZZ_CHECK(n >= 1 && a + 1 + n <= argv.size());
+      std::string acked = Ack(argv[3 + k], argv, a + 1, true, false, a + 1 + n);
+      if (acked[0] == '-') return acked;
+      Ack(argv[3 + k], argv, a + 1, false, true, a + 1 + n);
+      a += n + 1;
+    }
+    FUZZ_CHECK(a == argv.size());
+    return Int(0);  // no stream refused
   }
   // The session start script: {epoch, no live session replaced, no groups}.
   if (script.find("'INCR'") != std::string_view::npos)

@@ -85,6 +85,7 @@ struct StoreEnv {
       ok = success;
       read = std::move(entries);
     });
+    store.SendReads();
     REQUIRE(RunUntil([&] { return done; }));
     REQUIRE(ok);
     return read;
@@ -248,12 +249,16 @@ TEST_CASE("an ack Redis refuses for a while (BUSY) is queued again, a lasting re
   SUBCASE("WRONGTYPE: the key is not a stream") {
     env.redis.Command({"SET", env.keys.Events("wrong"), "x"});
     env.store.Ack("wrong", "1-0");
+    // In the same script call as another client's acks, which still land.
+    for (const auto& id : ids) env.store.Ack("busy", id);
     env.store.Flush();
     env.Sync();
     CHECK(env.store.QueuedAcks() == 0);  // dropped, not retried forever
     env.store.Flush();
     env.Sync();
     CHECK(env.redis.String({"GET", env.keys.Events("wrong")}) == "x");
+    CHECK(env.Len("busy") == 0);
+    CHECK(env.Pending("busy") == 0);
   }
 }
 
@@ -343,4 +348,116 @@ TEST_CASE("a producer's field named like a dead-letter field cannot shadow the s
     last[body->element[i]->str] = body->element[i + 1]->str;
   CHECK(last["reason"] == "max_attempts");
   CHECK(last["eventId"] == read[0].id);
+}
+
+// ---- Batched reads (services/stream_reader.h) ----------------------------------
+
+namespace {
+
+struct Read {
+  bool done = false;
+  bool ok = false;
+  std::vector<StreamEntry> entries;
+};
+
+void Ask(StoreEnv& env, const std::string& client, size_t count, Read* into) {
+  env.store.ReadNew(client, count, [into](bool ok, std::vector<StreamEntry> entries) {
+    into->done = true;
+    into->ok = ok;
+    into->entries = std::move(entries);
+  });
+}
+
+long long Calls(StoreEnv& env, const std::string& command) {
+  auto r = env.redis.Command({"INFO", "commandstats"});
+  std::string text(ReplyText(r.get()));
+  std::string tag = "cmdstat_" + command + ":calls=";
+  size_t at = text.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + tag.size()));
+}
+
+}  // namespace
+
+TEST_CASE("the reads asked for in one loop iteration leave as one XREADGROUP") {
+  StoreEnv env;
+  auto a = env.Add("a", 2);
+  auto b = env.Add("b", 1);
+  env.Add("quiet", 1);
+  env.ReadNew("quiet", 10);  // its stream and group exist, nothing new in it
+  for (const char* client : {"a", "b"})  // as a session start leaves them
+    env.redis.Command({"XGROUP", "CREATE", env.keys.Events(client), std::string(kGroup), "0"});
+  long long before = Calls(env, "xreadgroup");
+
+  Read ra, rb, rq;
+  Ask(env, "a", 10, &ra);
+  Ask(env, "b", 10, &rb);
+  Ask(env, "quiet", 10, &rq);
+  env.Sync();
+  CHECK_FALSE(ra.done);  // queued until SendReads
+  env.store.SendReads();
+  REQUIRE(env.RunUntil([&] { return ra.done && rb.done && rq.done; }));
+  CHECK(Calls(env, "xreadgroup") == before + 1);
+  CHECK(ra.ok);
+  REQUIRE(ra.entries.size() == 2);
+  CHECK(ra.entries[0].id == a[0]);
+  CHECK(ra.entries[1].id == a[1]);
+  CHECK(ra.entries[0].delivery_count == 1);
+  REQUIRE(rb.entries.size() == 1);
+  CHECK(rb.entries[0].id == b[0]);
+  CHECK(rq.ok);
+  CHECK(rq.entries.empty());
+  CHECK(env.Pending("a") == 2);
+  CHECK(env.Pending("b") == 1);
+}
+
+TEST_CASE("batched reads: counts are kept per read, a stream deleted meanwhile is recreated") {
+  StoreEnv env;
+  env.Add("small", 5);
+  env.Add("big", 5);
+  env.Add("gone", 1);
+  env.ReadNew("gone", 10);
+  env.redis.Command({"DEL", env.keys.Events("gone")});  // stream and group vanish
+
+  Read small, big, gone;
+  Ask(env, "small", 2, &small);
+  Ask(env, "big", 10, &big);
+  Ask(env, "gone", 10, &gone);
+  env.store.SendReads();
+  REQUIRE(env.RunUntil([&] { return small.done && big.done && gone.done; }));
+  CHECK(small.ok);
+  CHECK(small.entries.size() == 2);
+  CHECK(big.entries.size() == 5);
+  CHECK(gone.ok);
+  CHECK(gone.entries.empty());
+  // The group is back: events pushed now reach the next read.
+  auto fresh = env.Add("gone", 1);
+  CHECK(env.ReadNew("gone", 10).size() == 1);
+}
+
+TEST_CASE("batched reads: the same stream twice in one iteration reads twice, in order") {
+  StoreEnv env;
+  auto ids = env.Add("twice", 3);
+  Read first, second;
+  Ask(env, "twice", 2, &first);
+  Ask(env, "twice", 2, &second);
+  env.store.SendReads();
+  REQUIRE(env.RunUntil([&] { return first.done; }));
+  CHECK(first.entries.size() == 2);
+  CHECK_FALSE(second.done);  // waits for the next batch
+  env.store.SendReads();
+  REQUIRE(env.RunUntil([&] { return second.done; }));
+  REQUIRE(second.entries.size() == 1);
+  CHECK(second.entries[0].id == ids[2]);
+}
+
+TEST_CASE("batched reads: Redis away fails every read of the batch") {
+  StoreEnv env(/*connect=*/false);
+  Read r1, r2;
+  Ask(env, "x", 10, &r1);
+  Ask(env, "y", 10, &r2);
+  env.store.SendReads();
+  CHECK(r1.done);
+  CHECK_FALSE(r1.ok);
+  CHECK(r2.done);
+  CHECK_FALSE(r2.ok);
 }
