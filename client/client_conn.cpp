@@ -9,6 +9,7 @@
 #include "client/client_impl.h"
 #include "client/trust_files.h"
 #include "crypto/bytes.h"
+#include "shared/base64.h"
 #include "shared/protocol.h"
 
 namespace sealpost {
@@ -216,7 +217,7 @@ bool Client::Impl::SendMessage(const std::string& json, std::string ack_event_id
   }
   std::string bytes;
   bytes.reserve((cipher_len + 2) / 3 * 4 + 1);
-  sp::crypto::Base64EncodeAppend({cipher, cipher_len}, &bytes);
+  sp::wire::Base64Append(cipher, cipher_len, &bytes);
   bytes.push_back('\0');
   Conn* conn = conn_;
   std::vector<std::string> acks;
@@ -326,7 +327,7 @@ void Client::Impl::OnTransportFrame(std::string_view frame) {
   uint8_t* cipher = Scratch(cap * 2);
   uint8_t* plain = cipher + cap;
   size_t cipher_len = 0;
-  if (!sp::crypto::Base64DecodeInto(frame, cipher, cap, &cipher_len) ||
+  if (!sp::wire::Base64DecodeTo(frame, cipher, cap, &cipher_len) ||
       cipher_len < sp::crypto::Transport::Overhead() ||
       !conn_->transport.Decrypt({cipher, cipher_len}, plain)) {
     Fail(Err(errors::kProtocol, "undecryptable frame from server"));

@@ -2,6 +2,7 @@
 
 #include "connections/loop_context.h"
 #include "crypto/bytes.h"
+#include "shared/base64.h"
 
 namespace sp::connections {
 
@@ -11,7 +12,8 @@ OpenResult OpenFrame(LoopContext& ctx, crypto::Transport& transport, std::string
   uint8_t* cipher = ctx.Scratch(cap * 2);
   uint8_t* plain = cipher + cap;
   size_t cipher_len = 0;
-  if (!crypto::Base64DecodeInto(frame, cipher, cap, &cipher_len) ||
+  // Ciphertext is public: the fast codec, not the constant-time one.
+  if (!wire::Base64DecodeTo(frame, cipher, cap, &cipher_len) ||
       cipher_len < crypto::Transport::Overhead())
     return OpenResult::NotBase64;
   if (!transport.Decrypt({cipher, cipher_len}, plain)) return OpenResult::Rejected;
@@ -26,7 +28,7 @@ SealResult SealFrame(LoopContext& ctx, crypto::Transport& transport, std::string
   size_t cipher_len = json.size() + crypto::Transport::Overhead();
   uint8_t* cipher = ctx.Scratch(cipher_len);
   if (!transport.Encrypt(crypto::AsBytes(json), cipher)) return SealResult::NonceExhausted;
-  crypto::Base64EncodeAppend({cipher, cipher_len}, out);
+  wire::Base64Append(cipher, cipher_len, out);
   out->push_back('\0');
   return SealResult::Ok;
 }
