@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/client_id.h"
+#include "shared/flat_json.h"
 #include "shared/messages.h"
 
 namespace sp::proto {
@@ -310,6 +311,24 @@ Parsed<Out> NoThrow(F&& parse) noexcept {
   }
 }
 
+// The hot path: nearly every client message is an ack of this simple shape,
+// read without building a tree. Anything else, valid or not, returns nothing
+// and goes to the general parser, which agrees on everything accepted here.
+std::optional<ClientAck> SimpleAck(std::string_view json) {
+  FlatObject object;
+  if (!object.Scan(json)) return std::nullopt;
+  const FlatObject::Member* type = object.Find("type");
+  const FlatObject::Member* ts = object.Find("ts");
+  const FlatObject::Member* id = object.Find("eventId");
+  if (type == nullptr || !type->is_string || type->text != "ack" || ts == nullptr ||
+      ts->is_string || id == nullptr || !id->is_string || !IsStreamId(id->text))
+    return std::nullopt;
+  ClientAck ack;
+  ack.event_id = std::string(id->text);
+  ack.ts = ts->integer;
+  return ack;
+}
+
 }  // namespace
 
 std::string ParseError::ToString() const {
@@ -327,6 +346,14 @@ Parsed<Handshake> ParseHandshake(std::string_view json) {
 }
 
 Parsed<ClientMessage> ParseClientMessage(std::string_view json, const ParseLimits& limits) {
+  return NoThrow<ClientMessage>([&]() -> Parsed<ClientMessage> {
+    if (std::optional<ClientAck> ack = SimpleAck(json))
+      return Parsed<ClientMessage>(std::in_place_index<0>, ClientMessage(std::move(*ack)));
+    return ParseClientMessageTree(json, limits);
+  });
+}
+
+Parsed<ClientMessage> ParseClientMessageTree(std::string_view json, const ParseLimits& limits) {
   return NoThrow<ClientMessage>([&]() -> Parsed<ClientMessage> {
     Envelope env;
     if (auto err = ParseEnvelope(json, &env)) return *err;
