@@ -233,7 +233,7 @@ void Connection::OnPong() {
 
 std::string* Connection::OutboxBuffer() {
   bool created = false;
-  std::string* buffer = outbox_.Buffer(&created);
+  std::string* buffer = outbox_.Buffer(ctx_.buffers, &created);
   if (created) ctx_.to_flush.push_back(id_);
   return buffer;
 }
@@ -255,14 +255,14 @@ bool Connection::SendMessage(const std::string& json) {
 
 void Connection::Flush() {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) {
-    outbox_.Discard();
+    outbox_.Discard(ctx_.buffers);
     return;
   }
   size_t written = 0;
   std::string why;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (!outbox_.Flush(stream, ctx_.settings.bounds.max_write_queue_bytes, &OnWriteError, &written,
-                     &why)) {
+  if (!outbox_.Flush(stream, ctx_.buffers, ctx_.settings.bounds.max_write_queue_bytes,
+                     &OnWriteError, &written, &why)) {
     Close(why);
     return;
   }

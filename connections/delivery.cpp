@@ -131,12 +131,11 @@ void Delivery::Take(std::vector<services::StreamEntry> entries) {
 bool Delivery::Send(size_t index) {
   LoopContext& ctx = out_.Context();
   Inflight& item = inflight_[index];
-  proto::ServerEvent ev;
-  ev.event_id = item.entry.id;
-  ev.attempt = item.attempt;
-  ev.event = item.entry.fields;
-  ev.ts = proto::NowMs();
-  std::string json = proto::Serialize(ev);
+  // One buffer for every send of the loop: its capacity is kept, so the JSON
+  // of an event costs no allocation.
+  std::string& json = ctx.message_scratch;
+  json.clear();
+  proto::AppendServerEvent(item.entry.id, item.attempt, item.entry.fields, proto::NowMs(), &json);
   size_t encoded = (json.size() + crypto::Transport::Overhead() + 2) / 3 * 4;
   if (json.size() > crypto::Transport::MaxPlaintext() ||
       encoded > ctx.settings.bounds.max_frame_bytes) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connections/buffer_pool.h"
 #include "connections/connection_table.h"
 #include "connections/settings.h"
 #include "connections/stats.h"
@@ -81,6 +82,8 @@ struct LoopContext {
   Stats stats;
   Rng rng;                         // jitter for resends and goaway
   std::vector<uint64_t> to_flush;  // connections with queued output, flushed once per iteration
+  BufferPool buffers;              // the outboxes' buffers
+  std::string message_scratch;     // one outgoing message's JSON at a time
   bool shutting_down = false;
 
  private:

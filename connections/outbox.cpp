@@ -20,17 +20,21 @@ void OnWriteDone(uv_write_t* req, int status) {
 
 }  // namespace
 
-std::string* Outbox::Buffer(bool* created) {
+std::string* Outbox::Buffer(BufferPool& pool, bool* created) {
   *created = !bytes_;
-  if (!bytes_) bytes_ = std::make_unique<std::string>();
+  if (!bytes_) bytes_ = pool.Take();
   return bytes_.get();
 }
 
-bool Outbox::Flush(uv_stream_t* stream, size_t max_queue_bytes, OnWriteError on_error,
-                   size_t* written, std::string* why) {
+bool Outbox::Flush(uv_stream_t* stream, BufferPool& pool, size_t max_queue_bytes,
+                   OnWriteError on_error, size_t* written, std::string* why) {
   *written = 0;
   std::unique_ptr<std::string> bytes = std::move(bytes_);
-  if (!bytes || bytes->empty()) return true;
+  if (!bytes) return true;
+  if (bytes->empty()) {
+    pool.Give(std::move(bytes));
+    return true;
+  }
   if (uv_stream_get_write_queue_size(stream) > max_queue_bytes) {
     *why = "write queue over limit (slow reader)";
     return false;
@@ -38,7 +42,10 @@ bool Outbox::Flush(uv_stream_t* stream, size_t max_queue_bytes, OnWriteError on_
   *written = bytes->size();
   uv_buf_t buf = uv_buf_init(bytes->data(), static_cast<unsigned>(bytes->size()));
   int rc = uv_try_write(stream, &buf, 1);
-  if (rc == static_cast<int>(bytes->size())) return true;
+  if (rc == static_cast<int>(bytes->size())) {
+    pool.Give(std::move(bytes));
+    return true;
+  }
   if (rc < 0 && rc != UV_EAGAIN) {
     *why = uv_strerror(rc);
     return false;

@@ -170,6 +170,10 @@ std::string Serialize(const Ping& m);
 std::string Serialize(const Pong& m);
 std::string Serialize(const Welcome& m);
 std::string Serialize(const ServerEvent& m);
+// The same server-event appended to `out`, from the parts a delivery keeps
+// (no ServerEvent, so no copy of the fields per send).
+void AppendServerEvent(std::string_view event_id, int64_t attempt, const EventFields& event,
+                       int64_t ts, std::string* out);
 std::string Serialize(const ServerAck& m);
 std::string Serialize(const Error& m);
 std::string Serialize(const Goaway& m);

@@ -109,11 +109,12 @@ void AppendJsonString(std::string_view s, std::string* out) {
 // compile-time literals without characters that need escaping.
 class ObjectWriter {
  public:
-  ObjectWriter(std::string_view type, int64_t ts, size_t reserve = 64) {
-    out_.reserve(reserve);
-    out_.append("{\"type\":");
-    AppendJsonString(type, &out_);
-    Int("ts", ts);
+  ObjectWriter(std::string_view type, int64_t ts, size_t reserve = 64) : out_(owned_) {
+    Open(type, ts, reserve);
+  }
+  // Appends to `out` instead (the hot path reuses one buffer).
+  ObjectWriter(std::string* out, std::string_view type, int64_t ts, size_t reserve) : out_(*out) {
+    Open(type, ts, out->size() + reserve);
   }
 
   void String(std::string_view key, std::string_view value) {
@@ -152,17 +153,25 @@ class ObjectWriter {
 
   std::string Finish() && {
     out_.push_back('}');
-    return std::move(out_);
+    return std::move(owned_);
   }
+  void Close() { out_.push_back('}'); }
 
  private:
+  void Open(std::string_view type, int64_t ts, size_t reserve) {
+    out_.reserve(reserve);
+    out_.append("{\"type\":");
+    AppendJsonString(type, &out_);
+    Int("ts", ts);
+  }
   void Key(std::string_view key) {
     out_.append(",\"");
     out_.append(key);
     out_.append("\":");
   }
 
-  std::string out_;
+  std::string owned_;
+  std::string& out_;
 };
 
 // Output size for an event when nothing needs escaping: 6 bytes of quotes,
@@ -226,11 +235,18 @@ std::string Serialize(const Welcome& m) {
 }
 
 std::string Serialize(const ServerEvent& m) {
-  ObjectWriter w("server-event", m.ts, 96 + m.event_id.size() + EventSizeHint(m.event));
-  w.String("eventId", m.event_id);
-  w.Int("attempt", m.attempt);
-  w.Event("event", m.event);
-  return std::move(w).Finish();
+  std::string out;
+  AppendServerEvent(m.event_id, m.attempt, m.event, m.ts, &out);
+  return out;
+}
+
+void AppendServerEvent(std::string_view event_id, int64_t attempt, const EventFields& event,
+                       int64_t ts, std::string* out) {
+  ObjectWriter w(out, "server-event", ts, 96 + event_id.size() + EventSizeHint(event));
+  w.String("eventId", event_id);
+  w.Int("attempt", attempt);
+  w.Event("event", event);
+  w.Close();
 }
 
 std::string Serialize(const ServerAck& m) {
