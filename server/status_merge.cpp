@@ -51,7 +51,8 @@ json MergeStatus(const NodeStatus& node, const std::vector<WorkerStatus>& worker
         {"top_queues_sampled", d.value("top_queues_sampled", int64_t{0})},
         {"counters", d.value("counters", json::object())},
         {"redis",
-         {{"commands_sent", d.contains("redis") ? d["redis"].value("commands_sent", int64_t{0}) : 0},
+         {{"commands_sent",
+           d.contains("redis") ? d["redis"].value("commands_sent", int64_t{0}) : 0},
           {"queued_acks", d.contains("redis") ? d["redis"].value("queued_acks", int64_t{0}) : 0}}}};
     SumNumbers(&sums, numbers);
     bool ready = Flag(d, "ready");
