@@ -84,6 +84,13 @@ HttpResponse NodeRoutes::Metrics(const Answers& answers) {
     }
     if (w.carry) AddMetrics(&total, w.carry->Carried());
   }
+  // Flags (1/0) stay flags: 1 only when every worker says 1, so alerts on
+  // "== 0" and dashboards read the same as for a single process.
+  for (MetricFamily& f : total) {
+    if (f.name != "sealpost_redis_up" && f.name != "sealpost_keyspace_notifications") continue;
+    for (MetricSample& sample : f.samples)
+      sample.value = sample.value >= static_cast<double>(answers.size()) ? 1 : 0;
+  }
   NodeMetric(&total, "sealpost_workers", "gauge", "Worker processes configured (--workers)",
              static_cast<double>(answers.size()));
   NodeMetric(&total, "sealpost_workers_running", "gauge", "Worker processes running",

@@ -2,8 +2,9 @@
 // itself, so every answer is its workers' answers put together: each worker
 // runs the usual endpoint (server/admin_routes.h) on a private loopback port
 // and the supervisor asks all of them per request.
-//   /metrics      samples with the same name and labels added up (metrics_merge.h)
-//                 plus sealpost_workers, sealpost_workers_running,
+//   /metrics      samples with the same name and labels added up (metrics_merge.h),
+//                 except the 0/1 flags (redis_up, keyspace_notifications): 1
+//                 only when every worker's is 1; plus sealpost_workers, sealpost_workers_running,
 //                 sealpost_worker_restarts_total
 //   /healthz      200 while every worker answers its /healthz
 //   /readyz       200 when at least one worker is ready; 503 while draining
