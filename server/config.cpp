@@ -1,11 +1,13 @@
 #include "server/config.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "shared/messages.h"
 
@@ -49,13 +51,24 @@ bool ApplyEnvFile(const std::string& path, bool required) {
   return true;
 }
 
-std::string DefaultNodeId() {
+// A worker names itself after its supervisor (hostname-<supervisor pid>), so
+// all workers of one node share a recognisable prefix.
+std::string DefaultNodeId(pid_t pid) {
   char host[256] = "node";
   gethostname(host, sizeof host - 1);
-  return std::string(host) + "-" + std::to_string(getpid());
+  return std::string(host).append("-").append(std::to_string(pid));
 }
 
 }  // namespace
+
+int DefaultWorkers() {
+  // The affinity mask, not the machine: a container or `taskset` may allow fewer.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
 
 bool SplitHostPort(const std::string& text, std::string* host, int* port) {
   size_t colon = text.rfind(':');
@@ -111,6 +124,12 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "Server static key file (created 0600 if missing)");
   opt("--log-level", c->log_level, "SEALPOST_LOG_LEVEL", "debug, info, warn, error or off");
   opt("--log-format", c->log_format, "SEALPOST_LOG_FORMAT", "text or json");
+  opt("--workers", c->workers, "SEALPOST_WORKERS",
+      "Processes serving clients on the one --listen port (SO_REUSEPORT), supervised and "
+      "restarted when they die (0: one per CPU; 1: this process alone, no supervisor)");
+  // Internal: how a supervisor starts its workers. Hidden from --help.
+  app.add_option("--internal-worker-index", c->worker_index)->group("");
+  app.add_option("--internal-supervisor-pid", c->supervisor_pid)->group("");
   // Identity and Redis keys.
   opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
   opt("--key-prefix", sc.key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
@@ -140,9 +159,10 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "Node registry entry expires this long after the last beat");
   // Bounds.
   opt("--max-connections", b.max_connections, "SEALPOST_MAX_CONNECTIONS",
-      "Connections per process");
+      "Connections per node (each of several workers takes an equal share)");
   opt("--max-handshakes", b.max_handshakes, "SEALPOST_MAX_HANDSHAKES",
-      "Handshakes in progress per process; further connections wait, unread, in arrival order");
+      "Handshakes in progress per process (per worker); further connections wait, unread, in "
+      "arrival order");
   opt("--connect-rate-per-ip", b.connect_rate_per_ip, "SEALPOST_CONNECT_RATE_PER_IP",
       "New connections per second per IPv4 address or IPv6 /64 (burst 2x; 0: unlimited)");
   opt("--max-connections-per-ip", b.max_connections_per_ip, "SEALPOST_MAX_CONNECTIONS_PER_IP",
@@ -206,7 +226,20 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
     *exit_code = app.exit(e);
     return false;
   }
-  if (c->node_id.empty()) c->node_id = DefaultNodeId();
+  if (c->workers < 0 || c->workers > 1024) {
+    std::cerr << "sealpost-server: --workers is 0 (one per CPU) to 1024\n";
+    *exit_code = 2;
+    return false;
+  }
+  if (c->workers == 0) c->workers = DefaultWorkers();
+  const bool worker = c->worker_index >= 0;
+  if (c->node_id.empty()) c->node_id = DefaultNodeId(worker ? c->supervisor_pid : getpid());
+  if (worker) {
+    c->node_id.append("-w").append(std::to_string(c->worker_index));
+    // --max-connections is for the node: each worker takes its share.
+    size_t n = static_cast<size_t>(c->workers);
+    b.max_connections = (b.max_connections + n - 1) / n;
+  }
   // The node id travels in space-separated control messages and key names.
   for (char ch : c->node_id) {
     if (ch <= ' ' || ch == '{' || ch == '}' || ch == 0x7f) {

@@ -22,6 +22,13 @@ struct Config {
   std::string key_file = "sealpost-server.key";
   std::string log_level = "info";
   std::string log_format = "text";
+  // Processes serving clients on the one --listen port (0 = one per core).
+  // More than one: this process supervises them and serves no client itself.
+  int workers = 0;
+  // Set only in a worker started by a supervisor (hidden flags): its index
+  // and the supervisor's pid, to notice the supervisor's death.
+  int worker_index = -1;
+  int supervisor_pid = 0;
   // Bounds, timings and identity of the connection layer (identity is
   // filled from node_id and listen once parsing is done).
   std::string node_id;  // default: hostname-pid
@@ -33,6 +40,9 @@ struct Config {
 // Parses everything; on error prints a clear message and returns false with
 // *exit_code set (0 for --help).
 [[nodiscard]] bool LoadConfig(int argc, char** argv, Config* out, int* exit_code);
+
+// How many workers --workers 0 means: the CPUs this process may run on.
+int DefaultWorkers();
 
 // host:port (IPv4, [IPv6] or a name that resolves); false on bad input.
 [[nodiscard]] bool SplitHostPort(const std::string& text, std::string* host, int* port);

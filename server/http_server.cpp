@@ -1,11 +1,14 @@
 #include "server/http_server.h"
 
+#include <netinet/in.h>
+
 #include "server/listener.h"
 
 namespace sp::server {
 
 struct HttpServer::Conn {
   HttpServer* server = nullptr;
+  uint64_t id = 0;  // never reused: a late reply finds its connection or nothing
   uv_tcp_t tcp;
   uv_timer_t deadline;
   uv_write_t write;
@@ -33,6 +36,22 @@ const char* HttpStatusLine(int status) {
     default:
       return "500 Internal Server Error";
   }
+}
+
+HttpServer::HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler)
+    : loop_(loop),
+      limits_(limits),
+      handler_([handler = std::move(handler)](const HttpRequest& request, Reply reply) {
+        reply(handler(request));
+      }) {}
+
+int HttpServer::Port() const {
+  if (!listening_) return 0;
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
 }
 
 int HttpServer::Start(const std::string& host, int port) {
@@ -94,11 +113,18 @@ bool HttpServer::EvictOldestUnanswered() {
   return false;
 }
 
+HttpServer::Conn* HttpServer::Find(uint64_t id) {
+  for (Conn* c = oldest_; c != nullptr; c = c->next)
+    if (c->id == id) return c;
+  return nullptr;
+}
+
 void HttpServer::OnConnection(uv_stream_t* listener, int status) {
   if (status < 0) return;
   auto* self = static_cast<HttpServer*>(listener->data);
   auto* c = new Conn;
   c->server = self;
+  c->id = self->next_id_++;
   c->tcp.data = c;
   c->deadline.data = c;
   uv_tcp_init(self->loop_, &c->tcp);
@@ -149,7 +175,18 @@ void HttpServer::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
     self->Answer(c, {405, "text/plain; charset=utf-8", "only GET and HEAD\n"}, false);
     return;
   }
-  self->Answer(c, self->handler_(request), head_only);
+  // The request is complete: from here the connection waits for its answer
+  // and is no longer one an idle newcomer may evict.
+  c->answered = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+  std::weak_ptr<HttpServer*> server = self->self_;
+  self->handler_(request, [server, id = c->id, head_only](HttpResponse response) {
+    std::shared_ptr<HttpServer*> alive = server.lock();
+    if (!alive) return;
+    HttpServer* s = *alive;
+    if (Conn* conn = s->Find(id); conn != nullptr && conn->response.empty())
+      s->Answer(conn, response, head_only);
+  });
 }
 
 // One response, then the connection closes (Connection: close): no keep-alive

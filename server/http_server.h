@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "server/http_request.h"
@@ -31,12 +32,20 @@ struct HttpLimits {
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler)
+  // An answer that needs other I/O first (a supervisor asking its workers).
+  // `reply` may be called later, from the loop, once; after the connection
+  // timed out or the server is gone it does nothing.
+  using Reply = std::function<void(HttpResponse)>;
+  using AsyncHandler = std::function<void(const HttpRequest&, Reply reply)>;
+  HttpServer(uv_loop_t* loop, HttpLimits limits, Handler handler);
+  HttpServer(uv_loop_t* loop, HttpLimits limits, AsyncHandler handler)
       : loop_(loop), limits_(limits), handler_(std::move(handler)) {}
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   int Start(const std::string& host, int port);
+  // The port bound (useful after Start with port 0); 0 when not listening.
+  int Port() const;
   // Stops listening and closes every open connection. Call it while the loop
   // still runs (the close callbacks free the connections).
   void Stop();
@@ -49,12 +58,15 @@ class HttpServer {
   void Answer(Conn* c, const HttpResponse& response, bool head_only);
   void Close(Conn* c);
   bool EvictOldestUnanswered();
+  Conn* Find(uint64_t id);
   void Link(Conn* c);
   void Unlink(Conn* c);
 
   uv_loop_t* loop_;
   HttpLimits limits_;
-  Handler handler_;
+  AsyncHandler handler_;
+  std::shared_ptr<HttpServer*> self_ = std::make_shared<HttpServer*>(this);  // for late replies
+  uint64_t next_id_ = 1;
   uv_tcp_t listener_;
   bool listening_ = false;
   size_t open_ = 0;

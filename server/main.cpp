@@ -1,7 +1,9 @@
 // sealpost-server: wiring only. Configuration, the server key, Redis
 // services, the connection hub, listeners and signals.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -15,6 +17,8 @@
 #include "server/listener.h"
 #include "server/server_key.h"
 #include "server/status_board.h"
+#include "server/supervisor.h"
+#include "server/worker_link.h"
 #include "services/services.h"
 #include "shared/log.h"
 
@@ -31,6 +35,7 @@ struct Server {
   uv_tcp_t listener;
   uv_signal_t sigterm;
   uv_signal_t sigint;
+  std::unique_ptr<sp::server::WorkerLink> link;  // only in a worker of a supervisor
   bool stopping = false;
 };
 
@@ -107,6 +112,9 @@ bool StartListening(Server& s) {
                      {{"option", "metrics-listen"}, {"value", s.config.metrics_listen}});
       return false;
     }
+    // A worker's endpoint is for its supervisor only: loopback, a port the
+    // kernel picks, reported through the link.
+    if (s.link) host = "127.0.0.1", port = 0;
     sp::server::StatusSettings status;
     status.sample_clients = s.config.status_sample_clients;
     s.status =
@@ -121,6 +129,17 @@ bool StartListening(Server& s) {
                      {{"address", s.config.metrics_listen}, {"error", uv_strerror(rc)}});
       return false;
     }
+  }
+  return true;
+}
+
+// A worker stops when its supervisor does, even one killed with SIGKILL: the
+// kernel sends SIGTERM (PR_SET_PDEATHSIG), and if the supervisor was already
+// gone before that was set, the parent is no longer the supervisor.
+bool BindToSupervisor(const sp::server::Config& config) {
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != config.supervisor_pid) {
+    sp::log::Warn("worker.supervisor_gone", {{"index", config.worker_index}});
+    return false;
   }
   return true;
 }
@@ -140,9 +159,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   sp::log::Configure(level, format);
+  const bool worker = s.config.worker_index >= 0;
+  if (worker && !BindToSupervisor(s.config)) return 0;
   signal(SIGPIPE, SIG_IGN);
   if (!sp::crypto::InitCrypto()) return 1;
-  RaiseFileLimit(s.config.connections.bounds.max_connections);
+  // The supervisor creates the key file if needed, so its workers never race to.
   if (!sp::server::LoadOrCreateServerKey(s.config.key_file, &s.key)) return 1;
 
   sp::services::ServicesConfig& sc = s.config.services;
@@ -157,9 +178,23 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (s.config.workers > 1 && !worker) return sp::server::RunSupervisor(s.config, argc, argv);
+  // Each process serving clients has its own descriptor budget (a worker's
+  // max_connections is its share of the node's).
+  RaiseFileLimit(s.config.connections.bounds.max_connections);
+
   s.loop = uv_default_loop();
   s.services = std::make_unique<sp::services::Services>(s.loop, sc);
   s.hub = std::make_unique<sp::connections::Hub>(s.loop, *s.services, s.key, s.config.connections);
+  if (worker) {
+    s.link = std::make_unique<sp::server::WorkerLink>(
+        s.loop, [&s] { return s.services->commands.IsUp() && s.services->subscriber.IsUp(); },
+        [] { raise(SIGTERM); });  // drain as on SIGTERM
+    if (!s.link->Open()) {
+      sp::log::Error("worker.no_link", {{"index", s.config.worker_index}});
+      return 1;
+    }
+  }
   if (!StartListening(s)) return 1;
   s.hub->Start();
   s.services->commands.Start();
@@ -169,6 +204,7 @@ int main(int argc, char** argv) {
     handle->data = &s;
     uv_signal_start(handle, &OnSignal, signum);
   }
+  if (s.link) s.link->Listening(s.admin ? s.admin->Port() : 0);
   uv_run(s.loop, UV_RUN_DEFAULT);
   // Let every close callback run so nothing is left half-freed at exit.
   uv_walk(

@@ -90,8 +90,10 @@ class IdleFlood {
 
 }  // namespace
 
+// --max-handshakes and the per-source line are limits of one process (each
+// worker has its own), so the tests that count slots run one process.
 TEST_CASE("idle sockets hold no handshake slot") {
-  Env env({"--max-handshakes", "1"});
+  Env env({"--workers", "1", "--max-handshakes", "1"});
   auto key = sp::crypto::GenerateKeyPair();
   env.redis.Provision("real", key);
   std::vector<std::unique_ptr<WireClient>> idle;
@@ -107,7 +109,7 @@ TEST_CASE("idle sockets hold no handshake slot") {
 }
 
 TEST_CASE("message 1 beyond --max-handshakes waits its turn and completes later") {
-  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "500"});
+  Env env({"--workers", "1", "--max-handshakes", "1", "--handshake-timeout-ms", "500"});
   auto key = sp::crypto::GenerateKeyPair();
   env.redis.Provision("queued", key);
   WireClient holder;  // sends message 1 and never message 3: holds the only slot
@@ -127,7 +129,7 @@ TEST_CASE("message 1 beyond --max-handshakes waits its turn and completes later"
 }
 
 TEST_CASE("a waiting handshake has a deadline, the line is capped per source") {
-  Env env({"--max-handshakes", "1", "--handshake-timeout-ms", "400",
+  Env env({"--workers", "1", "--max-handshakes", "1", "--handshake-timeout-ms", "400",
            "--max-waiting-handshakes-per-ip", "2"});
   std::vector<std::unique_ptr<WireClient>> clients;
   for (int i = 0; i < 4; ++i) {

@@ -122,6 +122,12 @@ void Server::Launch() {
       !process_.WaitForOutput("redis.connected", std::chrono::seconds(10))) {
     throw std::runtime_error("sealpost-server did not start: " + process_.Stderr());
   }
+  // With several workers (the default on a machine with several CPUs), the
+  // first worker's line is not enough: wait for the supervisor's.
+  if (process_.Stderr().find("workers.starting") != std::string::npos &&
+      !process_.WaitForOutput("workers.ready", std::chrono::seconds(15))) {
+    throw std::runtime_error("sealpost-server workers did not start: " + process_.Stderr());
+  }
 }
 
 void Server::Restart() {

@@ -78,6 +78,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pr
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
   pid_ = fork();
   if (pid_ == 0) {
+    setpgid(0, 0);
     int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int devnull = open("/dev/null", O_RDONLY);
@@ -93,7 +94,10 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pr
 }
 
 Process::~Process() {
-  if (pid_ > 0 && !reaped_) Stop(SIGKILL, std::chrono::seconds(5));
+  if (pid_ > 0 && !reaped_) {
+    Stop(SIGKILL, std::chrono::seconds(5));
+    kill(-pid_, SIGKILL);  // and anything it started that is still there
+  }
 }
 
 Process::Process(Process&& o) noexcept {
@@ -140,7 +144,7 @@ int Process::Stop(int signum, std::chrono::milliseconds timeout) {
 
 void Process::Kill9() {
   if (!Running()) return;
-  kill(pid_, SIGKILL);
+  kill(-pid_, SIGKILL);
   Wait(std::chrono::seconds(5));
 }
 

@@ -17,7 +17,10 @@ bool WaitForPort(int port, std::chrono::milliseconds timeout);  // on 127.0.0.1
 bool WaitForPort(const std::string& host, int port, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
 
-// A child process with stdout/stderr captured to files.
+// A child process with stdout/stderr captured to files. It leads a process
+// group of its own, so that Kill9 and the destructor also end whatever it
+// started (a sealpost-server supervisor's workers), as a crash of the machine
+// would; Stop sends its signal to the process alone.
 class Process {
  public:
   Process() = default;
@@ -30,7 +33,7 @@ class Process {
   bool Running();
   // Sends `signum` and waits (bounded); returns the exit status (-1 if it had to be killed).
   int Stop(int signum = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  void Kill9();
+  void Kill9();                                 // SIGKILL to the whole process group
   int Wait(std::chrono::milliseconds timeout);  // exit code, or -1 on timeout
   std::string Stdout() const { return ReadFile(out_path_); }
   std::string Stderr() const { return ReadFile(err_path_); }

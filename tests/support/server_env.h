@@ -15,6 +15,13 @@
 
 namespace sp::testkit {
 
+// Whether `node` (from presence or the registry) is `server` or one of its
+// workers (test-<port>-w<i> when it runs several).
+inline bool IsNodeOf(const std::string& node, const Server& server) {
+  std::string id = "test-" + std::to_string(server.Port());
+  return node == id || node.rfind(id + "-w", 0) == 0;
+}
+
 struct ServerEnv {
   explicit ServerEnv(std::vector<std::string> server_args = {}, bool aof = false)
       : redis(aof), server(redis, std::move(server_args)) {
