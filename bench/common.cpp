@@ -79,8 +79,8 @@ Reply Command(redisContext* c, const std::vector<std::string>& argv) {
   return NextReply(c);
 }
 
-std::string LoadScript(redisContext* c, const char* text) {
-  Reply r = Command(c, {"SCRIPT", "LOAD", text});
+std::string LoadScript(redisContext* c, std::string_view text) {
+  Reply r = Command(c, {"SCRIPT", "LOAD", std::string(text)});
   if (!r || r->type != REDIS_REPLY_STRING) {
     std::fprintf(stderr, "sealpost-bench: SCRIPT LOAD failed\n");
     std::exit(1);

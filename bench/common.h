@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/measure.h"
@@ -52,7 +53,7 @@ void Append(redisContext* c, const std::vector<std::string>& argv);
 Reply NextReply(redisContext* c);
 // SCRIPT LOAD: the script's SHA1 for EVALSHA (as sealpost-server's
 // services/lua_script.h, once per connection); exits the process on failure.
-std::string LoadScript(redisContext* c, const char* text);
+std::string LoadScript(redisContext* c, std::string_view text);
 
 // Sum of XLEN over the events streams of clients [first, first+count).
 long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count);

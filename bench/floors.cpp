@@ -1,27 +1,21 @@
 // Floors and set-up: libsodium's X25519 rate, the Noise_XX responder's CPU
 // cost, provisioning bench clients, and the Redis command mix of sealpost
-// replayed without sealpost (services/event_store.cpp, services/usage.cpp).
+// replayed without sealpost (bench/floor_consumer.h: services/stream_reader.cpp,
+// services/event_store.cpp, services/usage.cpp).
 #include <sodium.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "bench/bench.h"
 #include "bench/common.h"
-#include "bench/redis_scripts.h"
+#include "bench/floor_consumer.h"
 #include "crypto/bytes.h"
 #include "crypto/sealpost_noise.h"
+#include "services/keys.h"
 
 namespace spb {
-namespace {
-
-std::string EventsKey(const std::string& prefix, size_t i) {
-  return "sp:{" + ClientId(prefix, i) + "}:events";
-}
-
-}  // namespace
 
 int RunX25519(const X25519Options& o) {
   uint8_t sk[32], pk[32], out[32];
@@ -128,40 +122,20 @@ int RunProvision(const ProvisionOptions& o) {
   return 0;
 }
 
-// Per event: XADD (producer) and its keyspace notification; per client batch:
-// XREADGROUP COUNT <window room> and one call of the ack script with the batch's
-// ids; per client and second: one call of the usage script. Scripts by EVALSHA
-// after one SCRIPT LOAD, as sealpost-server calls them.
+// Per event: XADD (producer) and its keyspace notification; then the
+// server's delivery as FloorConsumer replays it: per round one multi-stream
+// XREADGROUP COUNT <batch> (the server's inflight window) for the streams with
+// news, then the round's acks in one ack script call per 1,024 ids; per client
+// and second one call of the usage script. Scripts by EVALSHA after one SCRIPT LOAD, as
+// sealpost-server calls them.
 int RunRedisFloor(const RedisFloorOptions& o) {
   const size_t n = o.clients;
-  std::vector<std::atomic<uint64_t>> produced(n), acked(n);
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> notifications{0};
+  std::vector<std::string> targets;
+  for (size_t i = 0; i < n; ++i) targets.push_back(ClientId(o.prefix, i));
+  FloorConsumer consumer(o.redis, targets, o.batch);
+  consumer.Prepare();
+  const sp::services::Keys keys;
   std::string payload = Payload(o.payload);
-  {
-    Redis setup = ConnectRedis(o.redis);
-    for (size_t i = 0; i < n; ++i)
-      Append(setup.get(),
-             {"XGROUP", "CREATE", EventsKey(o.prefix, i), "sealpost", "0", "MKSTREAM"});
-    for (size_t i = 0; i < n; ++i) NextReply(setup.get());
-    Command(setup.get(), {"CONFIG", "SET", "notify-keyspace-events", "Et"});
-  }
-  std::thread subscriber([&] {
-    Redis s = ConnectRedis(o.redis);
-    timeval tv{0, 200000};
-    Command(s.get(), {"SUBSCRIBE", "__keyevent@" + std::to_string(0) + "__:xadd"});
-    redisSetTimeout(s.get(), tv);
-    while (!stop) {
-      void* r = nullptr;
-      if (redisGetReply(s.get(), &r) != REDIS_OK) {
-        if (stop) break;
-        s->err = 0;  // a read timeout: keep listening
-        continue;
-      }
-      freeReplyObject(r);
-      notifications++;
-    }
-  });
   int64_t t_start = NowNs();
   int64_t t_end = t_start + static_cast<int64_t>(o.duration * 1e9);
   std::thread producer([&] {
@@ -170,77 +144,23 @@ int RunRedisFloor(const RedisFloorOptions& o) {
     while (NowNs() < t_end) {
       size_t appended = 0;
       for (size_t i = 0; i < n; ++i) {
-        uint64_t outstanding = sent[i] - acked[i].load(std::memory_order_relaxed);
+        uint64_t outstanding = sent[i] - consumer.Acked(i);
+        uint64_t before = sent[i];
         for (; outstanding < o.backlog && appended < 4096; ++outstanding, ++appended) {
-          Append(p.get(), {"XADD", EventsKey(o.prefix, i), "*", "type", "bench", "data", payload});
+          Append(p.get(), {"XADD", keys.Events(targets[i]), "*", "type", "bench", "data", payload});
           ++sent[i];
         }
-        produced[i].store(sent[i], std::memory_order_relaxed);
+        if (sent[i] > before) consumer.AddProduced(i, sent[i] - before);
       }
       for (size_t k = 0; k < appended; ++k) NextReply(p.get());
       if (appended == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   });
   // The consumer: what sealpost-server's delivery does, without the clients.
-  Redis c = ConnectRedis(o.redis);
-  const std::string ack = LoadScript(c.get(), kAckScript);
-  const std::string usage = LoadScript(c.get(), kUsageScript);
-  std::vector<uint64_t> read(n, 0);
-  uint64_t rounds = 0, evals = 0;
-  int64_t next_usage = t_start + 1000000000;
-  std::string group = "sealpost";
-  std::string count = std::to_string(o.batch);
-  uint64_t total_acked = 0;
-  while (NowNs() < t_end) {
-    std::vector<size_t> asked;
-    for (size_t i = 0; i < n; ++i) {
-      if (produced[i].load(std::memory_order_relaxed) <= read[i]) continue;
-      Append(c.get(), {"XREADGROUP", "GROUP", group, ClientId(o.prefix, i), "COUNT", count,
-                       "STREAMS", EventsKey(o.prefix, i), ">"});
-      asked.push_back(i);
-    }
-    if (asked.empty()) {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-      continue;
-    }
-    std::vector<std::pair<size_t, size_t>> batches;  // client, ids
-    for (size_t i : asked) {
-      Reply r = NextReply(c.get());
-      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) continue;
-      redisReply* entries = r->element[0]->element[1];
-      if (entries->elements == 0) continue;
-      std::vector<std::string> argv = {"EVALSHA", ack, "1", EventsKey(o.prefix, i), group};
-      for (size_t e = 0; e < entries->elements; ++e)
-        argv.emplace_back(entries->element[e]->element[0]->str,
-                          entries->element[e]->element[0]->len);
-      Append(c.get(), argv);
-      batches.emplace_back(i, entries->elements);
-      read[i] += entries->elements;
-    }
-    bool usage_due = NowNs() >= next_usage;
-    if (usage_due) {
-      next_usage += 1000000000;
-      for (size_t i = 0; i < n; ++i)
-        Append(c.get(), {"EVALSHA", usage, "1", "sp:{" + ClientId(o.prefix, i) + "}:usage",
-                         std::to_string(NowNs() / 1000000), "delivered", "1", "acked", "1",
-                         "bytes_out", "300"});
-    }
-    for (auto [i, k] : batches) {
-      Reply r = NextReply(c.get());
-      if (r && r->type == REDIS_REPLY_INTEGER) {
-        acked[i].fetch_add(k, std::memory_order_relaxed);
-        total_acked += k;
-      }
-      ++evals;
-    }
-    if (usage_due)
-      for (size_t i = 0; i < n; ++i) NextReply(c.get());
-    ++rounds;
-  }
+  consumer.Run([&] { return NowNs() >= t_end; });
   double elapsed = static_cast<double>(NowNs() - t_start) / 1e9;
   producer.join();
-  stop = true;
-  subscriber.join();
+  const uint64_t total_acked = consumer.TotalAcked();
   nlohmann::json j;
   j["bench"] = "redis-floor";
   j["clients"] = n;
@@ -249,8 +169,12 @@ int RunRedisFloor(const RedisFloorOptions& o) {
   j["events"] = total_acked;
   j["seconds"] = elapsed;
   j["throughput_eps"] = static_cast<double>(total_acked) / elapsed;
-  j["mean_batch"] = evals ? static_cast<double>(total_acked) / static_cast<double>(evals) : 0.0;
-  j["notifications"] = notifications.load();
+  j["mean_batch"] = consumer.Batches()
+                        ? static_cast<double>(total_acked) / static_cast<double>(consumer.Batches())
+                        : 0.0;
+  j["xreadgroup_calls"] = consumer.ReadCalls();
+  j["ack_calls"] = consumer.AckCalls();
+  j["notifications"] = consumer.Notifications();
   Emit(j);
   return 0;
 }

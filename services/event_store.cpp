@@ -27,12 +27,11 @@ constexpr std::string_view kAckScript =
     "end "
     "return refused";
 
-// Per call: unpack() puts a key's ids on Lua's stack (8,000 slots), and a
-// bounded call keeps any one script short for the other clients' commands.
-constexpr size_t kAcksPerKey = 256;
-constexpr size_t kAcksPerCall = 1024;
-
 }  // namespace
+
+std::string_view EventStore::AckScriptText() {
+  return kAckScript;
+}
 
 EventStore::EventStore(RedisLink& link, const Keys& keys)
     : link_(link), keys_(keys), ack_script_(kAckScript), reader_(link, keys) {}

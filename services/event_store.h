@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +58,14 @@ class EventStore {
   void Flush();
   size_t QueuedAcks() const { return queued_acks_; }
   bool HasQueued() const { return !batches_.empty(); }
+
+  // The ack script (KEYS: streams; ARGV: group, then per key its number of
+  // ids and the ids), for tools that replay the server's Redis work (bench/).
+  static std::string_view AckScriptText();
+  // Per call: unpack() puts a key's ids on Lua's stack (8,000 slots), and a
+  // bounded call keeps any one script short for the other clients' commands.
+  static constexpr size_t kAcksPerKey = 256;
+  static constexpr size_t kAcksPerCall = 1024;
 
  private:
   struct Batch {

@@ -36,6 +36,10 @@ constexpr std::string_view kPutScript =
 
 }  // namespace
 
+std::string_view Mailbox::PutScriptText() {
+  return kPutScript;
+}
+
 Mailbox::Mailbox(RedisLink& link, const Keys& keys, Config config)
     : link_(link), keys_(keys), config_(config), put_script_(kPutScript) {}
 

@@ -41,6 +41,9 @@ class Mailbox {
   bool Put(const std::string& target, std::string_view message_key,
            const proto::EventFields& fields, DoneCallback cb);
 
+  // The put script, for tools that replay the server's Redis work (bench/).
+  static std::string_view PutScriptText();
+
  private:
   RedisLink& link_;
   const Keys& keys_;

@@ -38,6 +38,9 @@ class Usage {
   void Flush();
   // Totals since this process started (for /metrics).
   const Counts& NodeTotals() const { return totals_; }
+  // The per-key flush script (ARGV: last_seen or "", then counter/amount
+  // pairs), also for tools that replay the server's Redis work (bench/).
+  static std::string_view ScriptText();
 
  private:
   struct Dirty {
@@ -54,7 +57,6 @@ class Usage {
   std::unordered_map<std::string, Dirty> dirty_;
   Counts node_dirty_{};
   Counts totals_{};
-  static std::string_view ScriptText();
   LuaScript script_;
 };
 

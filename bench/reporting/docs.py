@@ -152,7 +152,8 @@ def redis_per_event_note(sc):
     return ["What sealpost-server sent to Redis per delivered event (Redis `INFO commandstats`, "
             "100 clients, AOF): " + calls
             + "; Redis CPU %.1f us per event; sealpost-server CPU %.1f us per event. The floor "
-            "issued one XREADGROUP and one ack EVAL per %.0f events on average.\n"
+            "read %.0f events per stream read on average (every stream with news in one "
+            "XREADGROUP per round, the round's acks in one EVALSHA per 1,024 ids).\n"
             % (per.get("redis_usec_per_event", 0), per.get("server_cpu_us_per_event", 0),
                floor_batch)]
 

@@ -112,14 +112,16 @@ def section(s, before=None, before_file=""):
          "All clients of a row are in one generator process on the same 2 cores as the "
          "server and Redis.\n",
          "The **Redis floor** of each row does the same Redis work without sealpost, with the "
-         "server's own Lua scripts (bench/redis_scripts.h), called as the server calls "
-         "them, by EVALSHA after one SCRIPT LOAD per connection: per copy one call of the "
-         "mailbox put script (EXISTS client, dedupe zset, XLEN cap, XADD) pipelined, the "
-         "keyspace notification, XREADGROUP COUNT 64 per stream with news and one ack call "
-         "(XACK+XDEL) per batch read, and once a second a usage call per target; fan-out adds "
-         "one SMEMBERS per group message. Its window is the same, counted up to the XREADGROUP "
-         "that reads a copy. It runs right after the sealpost row in the same invocation, "
-         "against the same Redis.\n",
+         "server's own Lua scripts (taken from services/ by bench/redis_scripts.h), called as "
+         "the server calls them, by EVALSHA after one SCRIPT LOAD per connection: per copy one "
+         "call of the mailbox put script (EXISTS client, dedupe zset, XLEN cap, XADD) pipelined "
+         "and the keyspace notification; then in rounds, as the server per loop iteration, one "
+         "multi-stream XREADGROUP COUNT 64 (consumer `sealpost`, at most 256 streams per "
+         "command) for every stream with news, and the round's acks (XACK+XDEL) in one call of "
+         "the ack script per 1,024 ids across streams; once a second a usage call per target; "
+         "fan-out adds one SMEMBERS per group message. Its window is the same, counted up to "
+         "the XREADGROUP that reads a copy. It runs right after the sealpost row in the same "
+         "invocation, against the same Redis.\n",
          "Measured by `scripts/bench %s` on %s (commit %s); %d cores shared with other work "
          "(load average before: %s, after: %s).\n"
          % (meta.get("args", ""), meta.get("date"), meta.get("commit"), meta.get("cores", 0),
