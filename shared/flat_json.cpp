@@ -12,9 +12,12 @@ bool IsPlain(char c) {
   return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
-class Cursor {
+}  // namespace
+
+// The reading position in a text, for FlatObject only.
+class FlatCursor {
  public:
-  explicit Cursor(std::string_view text) : text_(text) {}
+  explicit FlatCursor(std::string_view text) : text_(text) {}
   void SkipSpace() {
     while (at_ < text_.size() && IsSpace(text_[at_])) ++at_;
   }
@@ -70,11 +73,26 @@ class Cursor {
   size_t at_ = 0;
 };
 
-}  // namespace
+bool FlatObject::ScanFields(FlatCursor& in, Member* m) {
+  m->kind = Kind::Object;
+  m->first_field = field_total_;
+  if (in.Take('}')) return true;
+  do {
+    if (field_total_ == kMaxFields) return false;
+    Field f;
+    if (!in.PlainString(&f.name) || !in.Take(':') || !in.PlainString(&f.value)) return false;
+    for (size_t i = m->first_field; i < field_total_; ++i)
+      if (fields_[i].name == f.name) return false;  // duplicates: the general parser decides
+    fields_[field_total_++] = f;
+    m->field_count++;
+  } while (in.Take(','));
+  return in.Take('}');
+}
 
 bool FlatObject::Scan(std::string_view text) {
   size_ = 0;
-  Cursor in(text);
+  field_total_ = 0;
+  FlatCursor in(text);
   if (!in.Take('{')) return false;
   if (in.Take('}')) return in.AtEnd();
   do {
@@ -82,11 +100,16 @@ bool FlatObject::Scan(std::string_view text) {
     Member m;
     if (!in.PlainString(&m.name) || !in.Take(':')) return false;
     if (Find(m.name) != nullptr) return false;  // duplicates: the general parser decides
-    if (in.Peek() == '"') {
-      m.is_string = true;
+    char next = in.Peek();
+    if (next == '"') {
+      m.kind = Kind::String;
       if (!in.PlainString(&m.text)) return false;
-    } else if (!in.Integer(&m.text, &m.integer)) {
-      return false;
+    } else if (next == '{') {
+      in.Take('{');
+      if (!ScanFields(in, &m)) return false;
+    } else {
+      m.kind = Kind::Integer;
+      if (!in.Integer(&m.text, &m.integer)) return false;
     }
     members_[size_++] = m;
   } while (in.Take(','));

@@ -161,6 +161,8 @@ Parsed<ClientMessage> ParseClientMessage(std::string_view json, const ParseLimit
 // ParseClientMessage tries first (tests hold the two to the same answers).
 Parsed<ClientMessage> ParseClientMessageTree(std::string_view json, const ParseLimits& limits = {});
 Parsed<ServerMessage> ParseServerMessage(std::string_view json);
+// Likewise without the fast path for simple server-events.
+Parsed<ServerMessage> ParseServerMessageTree(std::string_view json);
 
 std::string Serialize(const Handshake& m);
 std::string Serialize(const ClientAck& m);

@@ -320,13 +320,45 @@ std::optional<ClientAck> SimpleAck(std::string_view json) {
   const FlatObject::Member* type = object.Find("type");
   const FlatObject::Member* ts = object.Find("ts");
   const FlatObject::Member* id = object.Find("eventId");
-  if (type == nullptr || !type->is_string || type->text != "ack" || ts == nullptr ||
-      ts->is_string || id == nullptr || !id->is_string || !IsStreamId(id->text))
+  if (type == nullptr || !type->is_string() || type->text != "ack" || ts == nullptr ||
+      !ts->is_integer() || id == nullptr || !id->is_string() || !IsStreamId(id->text))
     return std::nullopt;
   ClientAck ack;
   ack.event_id = std::string(id->text);
   ack.ts = ts->integer;
   return ack;
+}
+
+// The client's hot path: a server-event whose fields are plain strings.
+std::optional<ServerEvent> SimpleServerEvent(std::string_view json) {
+  FlatObject object;
+  if (!object.Scan(json)) return std::nullopt;
+  const FlatObject::Member* type = object.Find("type");
+  const FlatObject::Member* ts = object.Find("ts");
+  const FlatObject::Member* id = object.Find("eventId");
+  const FlatObject::Member* attempt = object.Find("attempt");
+  const FlatObject::Member* event = object.Find("event");
+  if (type == nullptr || !type->is_string() || type->text != "server-event" || ts == nullptr ||
+      !ts->is_integer() || id == nullptr || !id->is_string() || !IsStreamId(id->text) ||
+      (attempt != nullptr && !attempt->is_integer()) || event == nullptr ||
+      event->kind != FlatObject::Kind::Object)
+    return std::nullopt;
+  ServerEvent m;
+  bool has_type = false;
+  m.event.reserve(event->field_count);
+  const FlatObject::Field* fields = object.Fields(*event);
+  for (size_t i = 0; i < event->field_count; ++i) {
+    if (fields[i].name == "type") {
+      if (fields[i].value.empty()) return std::nullopt;
+      has_type = true;
+    }
+    m.event.emplace_back(std::string(fields[i].name), std::string(fields[i].value));
+  }
+  if (!has_type) return std::nullopt;
+  m.event_id = std::string(id->text);
+  if (attempt != nullptr) m.attempt = attempt->integer;
+  m.ts = ts->integer;
+  return m;
 }
 
 }  // namespace
@@ -368,6 +400,14 @@ Parsed<ClientMessage> ParseClientMessageTree(std::string_view json, const ParseL
 }
 
 Parsed<ServerMessage> ParseServerMessage(std::string_view json) {
+  return NoThrow<ServerMessage>([&]() -> Parsed<ServerMessage> {
+    if (std::optional<ServerEvent> event = SimpleServerEvent(json))
+      return Parsed<ServerMessage>(std::in_place_index<0>, ServerMessage(std::move(*event)));
+    return ParseServerMessageTree(json);
+  });
+}
+
+Parsed<ServerMessage> ParseServerMessageTree(std::string_view json) {
   return NoThrow<ServerMessage>([&]() -> Parsed<ServerMessage> {
     Envelope env;
     if (auto err = ParseEnvelope(json, &env)) return *err;

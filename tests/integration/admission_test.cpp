@@ -208,7 +208,15 @@ TEST_CASE(
     worst = std::max(worst, connect_s[i]);
   }
   MESSAGE("slowest of " << kClients << " connects: " << worst << " s");
-  CHECK(worst <= 2.0);
+  // 2 s is the promise, held by the Release build users run. The sanitizers
+  // make every handshake's crypto several times slower, so that build gets
+  // half as much again.
+#ifdef __SANITIZE_ADDRESS__
+  constexpr double kWorstConnectS = 3.0;
+#else
+  constexpr double kWorstConnectS = 2.0;
+#endif
+  CHECK(worst <= kWorstConnectS);
   clients.clear();
   for (int i = 0; i < 50; ++i) uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
