@@ -160,13 +160,21 @@ void FloorConsumer::Run(const std::function<bool()>& done) {
       }
       Append(c.get(), argv);
     }
+    // Once a second, every target's usage, 256 hashes per call as the server sends them.
     bool usage_due = NowNs() >= next_usage;
+    size_t usage_calls = 0;
     if (usage_due) {
       next_usage += 1000000000;
-      for (size_t i = 0; i < n; ++i)
-        Append(c.get(),
-               {"EVALSHA", usage, "1", keys.Usage(targets_[i]), std::to_string(NowNs() / 1000000),
-                "delivered", "1", "acked", "1", "bytes_out", "300"});
+      std::string now_ms = std::to_string(NowNs() / 1000000);
+      for (size_t first = 0; first < n; first += 256, ++usage_calls) {
+        size_t end = std::min(n, first + 256);
+        std::vector<std::string> argv = {"EVALSHA", usage, std::to_string(end - first)};
+        for (size_t i = first; i < end; ++i) argv.push_back(keys.Usage(targets_[i]));
+        for (size_t i = first; i < end; ++i)
+          argv.insert(argv.end(),
+                      {now_ms, "3", "delivered", "1", "acked", "1", "bytes_out", "300"});
+        Append(c.get(), argv);
+      }
     }
     for (const auto& call : calls) {
       Reply r = NextReply(c.get());
@@ -184,8 +192,7 @@ void FloorConsumer::Run(const std::function<bool()>& done) {
         total_acked_.fetch_add(p.end - p.begin);
       }
     }
-    if (usage_due)
-      for (size_t i = 0; i < n; ++i) NextReply(c.get());
+    for (size_t i = 0; i < usage_calls; ++i) NextReply(c.get());
   }
 }
 

@@ -7,7 +7,7 @@
 // every client had acked at once), then the acks of everything the round read
 // in one call of the server's ack script (XACK+XDEL) per
 // EventStore::kAcksPerCall ids across streams (at most kAcksPerKey per
-// stream), all pipelined; once a second one usage script call per target.
+// stream), all pipelined; once a second the usage script, one call per 256 targets.
 // Scripts by EVALSHA after one SCRIPT LOAD, as the server calls them; a
 // subscriber takes the keyspace notifications the server would. Producers
 // count what they stored per target with AddProduced().

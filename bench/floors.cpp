@@ -125,9 +125,9 @@ int RunProvision(const ProvisionOptions& o) {
 // Per event: XADD (producer) and its keyspace notification; then the
 // server's delivery as FloorConsumer replays it: per round one multi-stream
 // XREADGROUP COUNT <batch> (the server's inflight window) for the streams with
-// news, then the round's acks in one ack script call per 1,024 ids; per client
-// and second one call of the usage script. Scripts by EVALSHA after one SCRIPT LOAD, as
-// sealpost-server calls them.
+// news, then the round's acks in one ack script call per 1,024 ids; once a
+// second the usage script, one call per 256 clients. Scripts by EVALSHA after
+// one SCRIPT LOAD, as sealpost-server calls them.
 int RunRedisFloor(const RedisFloorOptions& o) {
   const size_t n = o.clients;
   std::vector<std::string> targets;

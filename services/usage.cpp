@@ -7,11 +7,21 @@
 namespace sp::services {
 namespace {
 
-// ARGV: last_seen (or "" for none), then counter/amount pairs.
+// One call for many usage hashes: KEYS are the hashes; ARGV per key:
+// last_seen (or "" for none), the number of pairs, then counter/amount pairs.
 constexpr std::string_view kUsageScript =
-    "for i = 2, #ARGV - 1, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end "
-    "if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'last_seen', ARGV[1]) end "
-    "return 1";
+    "local a = 1 "
+    "for _, key in ipairs(KEYS) do "
+    "local n = tonumber(ARGV[a + 1]) "
+    "for i = a + 2, a + 2 * n, 2 do redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1]) end "
+    "if ARGV[a] ~= '' then redis.call('HSET', key, 'last_seen', ARGV[a]) end "
+    "a = a + 2 + 2 * n "
+    "end "
+    "return #KEYS";
+
+// Hashes per call: a bounded call keeps any one script short for the other
+// clients' commands.
+constexpr size_t kHashesPerCall = 256;
 
 constexpr const char* kNames[] = {"delivered",     "acked",    "retried",   "dead",
                                   "client_events", "bytes_in", "bytes_out", "connects"};
@@ -44,9 +54,16 @@ void Usage::Add(const std::string& client, Counter counter, uint64_t n) {
 
 void Usage::Flush() {
   if (!link_.IsUp()) return;
-  auto dirty = std::move(dirty_);
+  auto dirty = std::make_shared<std::vector<std::pair<std::string, Dirty>>>();
+  for (auto& [client, d] : dirty_) {
+    dirty->emplace_back(client, d);
+    if (dirty->size() == kHashesPerCall) {
+      Send(std::move(dirty));
+      dirty = std::make_shared<std::vector<std::pair<std::string, Dirty>>>();
+    }
+  }
   dirty_.clear();
-  for (const auto& [client, d] : dirty) SendClient(client, d);
+  if (!dirty->empty()) Send(std::move(dirty));
   if (AnyNonZero(node_dirty_)) {
     Counts node = node_dirty_;
     node_dirty_ = {};
@@ -54,22 +71,41 @@ void Usage::Flush() {
   }
 }
 
-void Usage::SendClient(const std::string& client, const Dirty& d) {
-  std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
-  std::string last_seen = std::to_string(d.last_seen);
-  std::string key = keys_.Usage(client);  // Argv holds views: keep the key alive
-  RedisLink::Argv argv = {"1", key, last_seen};
-  for (size_t i = 0; i < amounts.size(); ++i) {
-    if (d.counts[i] == 0) continue;
-    amounts[i] = std::to_string(d.counts[i]);
-    argv.push_back(kNames[i]);
-    argv.push_back(amounts[i]);
+void Usage::AppendArgs(const std::string& key, int64_t last_seen, const Counts& counts,
+                       CallArgs* call) {
+  call->keys.push_back(key);
+  call->values.push_back(last_seen == 0 ? std::string() : std::to_string(last_seen));
+  size_t pairs = 0;
+  for (uint64_t c : counts) pairs += c != 0;
+  call->values.push_back(std::to_string(pairs));
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    call->values.emplace_back(kNames[i]);
+    call->values.push_back(std::to_string(counts[i]));
   }
+}
+
+bool Usage::Run(const CallArgs& call, RedisLink::Callback cb) {
+  std::string numkeys = std::to_string(call.keys.size());
+  RedisLink::Argv argv = {numkeys};  // views: `call` outlives Run()
+  argv.reserve(1 + call.keys.size() + call.values.size());
+  for (const std::string& key : call.keys) argv.push_back(key);
+  for (const std::string& value : call.values) argv.push_back(value);
+  return script_.Run(link_, argv, std::move(cb));
+}
+
+void Usage::Send(std::shared_ptr<std::vector<std::pair<std::string, Dirty>>> dirty) {
+  CallArgs call;
+  for (const auto& [client, d] : *dirty)
+    AppendArgs(keys_.Usage(client), d.last_seen, d.counts, &call);
   // Lost with the link: merged back so the next flush carries it.
-  bool sent = script_.Run(link_, argv, [this, client, d](const redisReply* r) {
-    if (r == nullptr || IsTransientRedisError(r)) MergeBack(client, d);
+  auto merge_back = [this, dirty] {
+    for (const auto& [client, d] : *dirty) MergeBack(client, d);
+  };
+  bool sent = Run(call, [merge_back](const redisReply* r) {
+    if (r == nullptr || IsTransientRedisError(r)) merge_back();
   });
-  if (!sent) MergeBack(client, d);
+  if (!sent) merge_back();
 }
 
 void Usage::MergeBack(const std::string& client, const Dirty& d) {
@@ -79,16 +115,9 @@ void Usage::MergeBack(const std::string& client, const Dirty& d) {
 }
 
 void Usage::SendNode(const Counts& counts) {
-  std::array<std::string, static_cast<size_t>(Counter::kCount)> amounts;
-  std::string key = keys_.NodeUsage(node_);  // Argv holds views: keep the key alive
-  RedisLink::Argv argv = {"1", key, ""};
-  for (size_t i = 0; i < counts.size(); ++i) {
-    if (counts[i] == 0) continue;
-    amounts[i] = std::to_string(counts[i]);
-    argv.push_back(kNames[i]);
-    argv.push_back(amounts[i]);
-  }
-  if (!script_.Run(link_, argv, {})) {
+  CallArgs call;
+  AppendArgs(keys_.NodeUsage(node_), 0, counts, &call);
+  if (!Run(call, {})) {
     for (size_t i = 0; i < counts.size(); ++i) node_dirty_[i] += counts[i];
   }
 }

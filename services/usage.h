@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "services/keys.h"
 #include "services/lua_script.h"
@@ -38,8 +40,9 @@ class Usage {
   void Flush();
   // Totals since this process started (for /metrics).
   const Counts& NodeTotals() const { return totals_; }
-  // The per-key flush script (ARGV: last_seen or "", then counter/amount
-  // pairs), also for tools that replay the server's Redis work (bench/).
+  // The flush script (KEYS: usage hashes; ARGV per hash: last_seen or "",
+  // the number of pairs, then counter/amount pairs), also for tools that
+  // replay the server's Redis work (bench/).
   static std::string_view ScriptText();
 
  private:
@@ -47,7 +50,15 @@ class Usage {
     Counts counts{};
     int64_t last_seen = 0;
   };
-  void SendClient(const std::string& client, const Dirty& dirty);
+  // One script call's keys and arguments (RedisLink::Argv holds views).
+  struct CallArgs {
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+  };
+  static void AppendArgs(const std::string& key, int64_t last_seen, const Counts& counts,
+                         CallArgs* call);
+  bool Run(const CallArgs& call, RedisLink::Callback cb);
+  void Send(std::shared_ptr<std::vector<std::pair<std::string, Dirty>>> dirty);
   void SendNode(const Counts& counts);
   void MergeBack(const std::string& client, const Dirty& dirty);
 

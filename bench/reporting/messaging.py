@@ -118,7 +118,7 @@ def section(s, before=None, before_file=""):
          "and the keyspace notification; then in rounds, as the server per loop iteration, one "
          "multi-stream XREADGROUP COUNT 64 (consumer `sealpost`, at most 256 streams per "
          "command) for every stream with news, and the round's acks (XACK+XDEL) in one call of "
-         "the ack script per 1,024 ids across streams; once a second a usage call per target; "
+         "the ack script per 1,024 ids across streams; once a second the usage script, one call per 256 targets; "
          "fan-out adds one SMEMBERS per group message. Its window is the same, counted up to "
          "the XREADGROUP that reads a copy. It runs right after the sealpost row in the same "
          "invocation, against the same Redis.\n",
