@@ -14,6 +14,7 @@
 
 #include "services/redis_link.h"
 #include "services/redis_reply.h"
+#include "services/usage.h"
 #include "tests/support/cluster.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
@@ -383,7 +384,7 @@ TEST_CASE("the reads asked for in one loop iteration leave as one XREADGROUP") {
   auto a = env.Add("a", 2);
   auto b = env.Add("b", 1);
   env.Add("quiet", 1);
-  env.ReadNew("quiet", 10);  // its stream and group exist, nothing new in it
+  env.ReadNew("quiet", 10);              // its stream and group exist, nothing new in it
   for (const char* client : {"a", "b"})  // as a session start leaves them
     env.redis.Command({"XGROUP", "CREATE", env.keys.Events(client), std::string(kGroup), "0"});
   long long before = Calls(env, "xreadgroup");
@@ -460,4 +461,34 @@ TEST_CASE("batched reads: Redis away fails every read of the batch") {
   CHECK_FALSE(r1.ok);
   CHECK(r2.done);
   CHECK_FALSE(r2.ok);
+}
+
+// ---- Usage counters (services/usage.h) ------------------------------------------
+
+TEST_CASE("a usage flush writes every client's counters, 256 hashes per script call") {
+  StoreEnv env;
+  Usage usage(env.link, env.keys, "node-a");
+  const int kClients = 600;  // three calls
+  for (int i = 0; i < kClients; ++i) {
+    std::string client = std::string("u").append(std::to_string(i));
+    usage.Add(client, Counter::Delivered, 2);
+    usage.Add(client, Counter::Acked, static_cast<uint64_t>(i));
+  }
+  long long before = Calls(env, "evalsha") + Calls(env, "eval");
+  usage.Flush();
+  env.Sync();
+  CHECK(Calls(env, "evalsha") + Calls(env, "eval") - before == 3 + 1);  // + the node's hash
+  for (int i : {0, 255, 256, 599}) {
+    std::string key = env.keys.Usage(std::string("u").append(std::to_string(i)));
+    CHECK(env.redis.String({"HGET", key, "delivered"}) == "2");
+    // A zero count is not written at all.
+    CHECK(env.redis.String({"HGET", key, "acked"}) == (i == 0 ? "" : std::to_string(i)));
+    CHECK(std::stoll(env.redis.String({"HGET", key, "last_seen"})) > 0);
+  }
+  CHECK(env.redis.String({"HGET", env.keys.NodeUsage("node-a"), "delivered"}) == "1200");
+  // Counts add up across flushes.
+  usage.Add("u1", Counter::Delivered, 3);
+  usage.Flush();
+  env.Sync();
+  CHECK(env.redis.String({"HGET", env.keys.Usage("u1"), "delivered"}) == "5");
 }
