@@ -83,6 +83,19 @@ struct MessagingOptions {
   size_t batch = 64;  // floors: XREADGROUP COUNT (the server's inflight window)
 };
 
+// The machine's wake-up cost (bench/wakeup.cpp): loopback ping-pong between
+// two processes, back to back and at `rate` round trips/s.
+struct WakeupOptions {
+  double rate = 1000;
+  double seconds = 5;  // per phase
+};
+
+// Holds /dev/cpu_dma_latency at `microseconds` while the process runs.
+struct HoldCpuLatencyOptions {
+  int microseconds = 0;
+  double seconds = 600;  // bounded: gives up the request after this
+};
+
 int RunX25519(const X25519Options& o);
 int RunProvision(const ProvisionOptions& o);
 int RunRedisFloor(const RedisFloorOptions& o);
@@ -93,6 +106,8 @@ int RunDm(const MessagingOptions& o);
 int RunFanout(const MessagingOptions& o);
 int RunDmFloor(const MessagingOptions& o);
 int RunFanoutFloor(const MessagingOptions& o);
+int RunWakeup(const WakeupOptions& o);
+int RunHoldCpuLatency(const HoldCpuLatencyOptions& o);
 
 // User + system CPU seconds of this process so far.
 double ProcessCpuSeconds();

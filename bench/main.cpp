@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   lat_cmd->add_option("--rate", lat.rate, "Events per second")->required();
   lat_cmd->add_option("--duration", lat.duration)->capture_default_str();
   lat_cmd->add_option("--payload", lat.payload)->capture_default_str();
+  lat_cmd->add_option("--drain-timeout", lat.drain_timeout,
+                      "Seconds allowed for delivering and acking what was sent")
+      ->capture_default_str();
 
   spb::StormOptions st;
   std::string st_ips;
@@ -145,6 +148,20 @@ int main(int argc, char** argv) {
   AddFloorTarget(fanf_cmd, &fanf);
   AddMessaging(fanf_cmd, &fanf, false);
 
+  spb::WakeupOptions wk;
+  auto* wk_cmd = app.add_subcommand(
+      "wakeup", "Loopback ping-pong between two processes: back to back vs a sparse rate");
+  wk_cmd->add_option("--rate", wk.rate, "Round trips/s of the sparse phases")->capture_default_str();
+  wk_cmd->add_option("--seconds", wk.seconds, "Seconds per phase")->capture_default_str();
+
+  spb::HoldCpuLatencyOptions hold;
+  auto* hold_cmd = app.add_subcommand(
+      "hold-cpu-latency", "Hold /dev/cpu_dma_latency at a value while running (needs root)");
+  hold_cmd->add_option("--us", hold.microseconds, "Latency request in microseconds")
+      ->capture_default_str();
+  hold_cmd->add_option("--seconds", hold.seconds, "Give the request up after this")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (*x25519) return spb::RunX25519(x);
   if (*provision) return spb::RunProvision(p);
@@ -176,5 +193,7 @@ int main(int argc, char** argv) {
     return spb::RunFanout(fan);
   }
   if (*fanf_cmd) return spb::RunFanoutFloor(fanf);
+  if (*wk_cmd) return spb::RunWakeup(wk);
+  if (*hold_cmd) return spb::RunHoldCpuLatency(hold);
   return 2;
 }

@@ -3,7 +3,10 @@
 gnuplot PNGs and docs/BENCHMARKS.md.
 
   report.py record RAW SCENARIO RUN CMD RESULT_JSON [EXTRA_JSON]
-  report.py cmdstats INFO_FILE SERVER_TICKS CLK_TCK
+  report.py cmdstats INFO_FILE SERVER_TICKS CLK_TCK [REDIS_TICKS RESULT_JSON]
+  report.py redis-cpu RESULT_JSON REDIS_TICKS CLK_TCK
+  report.py rate-ok RESULT_JSON RATE P99_US MIN_ACHIEVED_FRACTION   (prints true / false)
+  report.py maxrate-extra PROBES BEST P99_US MIN_ACHIEVED_FRACTION
   report.py msgcpu RESULT_JSON SERVER_TICKS REDIS_TICKS CLK_TCK INFO_FILE
   report.py half-max RAW SCENARIO DEFAULT
   report.py summarize RAW WORKDIR META OUT_DATED OUT_LATEST
@@ -19,12 +22,14 @@ import sys
 from reporting.docs import cmd_docs
 from reporting.messaging import cmd_msgdocs
 from reporting.plots import cmd_plots
-from reporting.records import cmd_cmdstats, cmd_half_max, cmd_msgcpu, cmd_record
+from reporting.records import (cmd_cmdstats, cmd_half_max, cmd_maxrate_extra, cmd_msgcpu,
+                               cmd_rate_ok, cmd_record, cmd_redis_cpu)
 from reporting.summary import cmd_summarize
 
 COMMANDS = {"record": cmd_record, "cmdstats": cmd_cmdstats, "msgcpu": cmd_msgcpu,
             "half-max": cmd_half_max, "summarize": cmd_summarize, "plots": cmd_plots,
-            "docs": cmd_docs, "msgdocs": cmd_msgdocs}
+            "docs": cmd_docs, "msgdocs": cmd_msgdocs, "redis-cpu": cmd_redis_cpu,
+            "rate-ok": cmd_rate_ok, "maxrate-extra": cmd_maxrate_extra}
 
 
 def main():

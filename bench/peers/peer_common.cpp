@@ -101,7 +101,9 @@ Producer::Producer(const FlowOptions& opts, int64_t t_start)
     : opts_(opts),
       t_start_(t_start),
       t_stop_(t_start + static_cast<int64_t>(opts.duration * 1e9)),
-      sent_(opts.receivers, 0) {}
+      sent_(opts.receivers, 0) {
+  if (opts.Latency()) lateness_.reserve(static_cast<size_t>(opts.rate * opts.duration * 1.1) + 1024);
+}
 
 size_t Producer::NextReceiver() {
   size_t i = next_;
@@ -125,6 +127,10 @@ int ReportFlow(nlohmann::json j, const std::string& bench, const FlowOptions& op
     j["rate"] = opts.rate;
     j["achieved_eps"] = static_cast<double>(delivered) / produce_s;
     j["latency_us"] = LatencySummary(latencies_ns);
+    std::vector<int64_t> late = producer.Lateness();
+    nlohmann::json lj = LatencySummary(late);
+    lj.erase("cdf");
+    j["send_lateness_us"] = lj;
   } else {
     j["cap"] = opts.cap;
     if (t_delivered)

@@ -76,6 +76,8 @@ class Producer {
   size_t Produce(int64_t now, Got&& got, Publish&& publish);
 
   uint64_t Sent() const { return total_sent_; }
+  // At a fixed rate: how late each event was published after its scheduled time.
+  const std::vector<int64_t>& Lateness() const { return lateness_; }
   int64_t Start() const { return t_start_; }
   int64_t Stop() const { return t_stop_; }  // end of the publishing phase
 
@@ -91,6 +93,7 @@ class Producer {
   std::vector<uint64_t> sent_;
   uint64_t total_sent_ = 0;
   size_t next_ = 0;
+  std::vector<int64_t> lateness_;
 };
 
 // Emits the flow's result line: `j` (the peer's own fields) plus the common
@@ -136,6 +139,7 @@ size_t Producer::Produce(int64_t now, Got&& got, Publish&& publish) {
       int64_t scheduled =
           t_start_ + static_cast<int64_t>(static_cast<double>(total_sent_) * 1e9 / opts_.rate);
       Send(NextReceiver(), scheduled, publish);
+      lateness_.push_back(now - scheduled);
       ++appended;
     }
     return appended;

@@ -3,7 +3,7 @@
 # only): Mosquitto with MQTT QoS 1 (--only mqtt) and NATS JetStream
 # (--only nats), driven by sealpost-bench-mqtt and sealpost-bench-nats
 # (bench/peers/). They use scripts/bench's helpers and settings: free_port,
-# track, wait_listen, stop_pid, record, flow_runs, settle, memory_extra,
+# track, wait_listen, stop_pid, record, flow_one, flow_runs, settle, memory_extra,
 # sample_series, $BIN, $WORK, $RUNS, $LONG_RUNS, $DUR, $LAT_DUR, $HOLD, ...
 
 # peer_idle name proc_pid run gen-cmd...: the private memory and idle CPU of a
@@ -34,7 +34,9 @@ peer_idle() {
 
 # ---- Mosquitto --------------------------------------------------------------------------
 
-start_mosquitto() {  # plain|tls -> MQ_PID MQ_PORT
+# start_mosquitto plain|tls [true|false] -> MQ_PID MQ_PORT; the second
+# argument is its set_tcp_nodelay (default true)
+start_mosquitto() {
   MQ_PORT=$(free_port)
   local conf=$WORK/mosquitto-$MQ_PORT.conf
   {
@@ -45,7 +47,9 @@ start_mosquitto() {  # plain|tls -> MQ_PID MQ_PORT
       echo "tls_version tlsv1.3"
     fi
     echo "allow_anonymous true"
-    echo "set_tcp_nodelay true"  # like sealpost; without it Nagle adds ~40 ms per TLS connect
+    # true: like sealpost; without it Nagle adds ~40 ms per TLS connect, but
+    # its throughput is higher (fewer, fuller segments)
+    echo "set_tcp_nodelay ${2:-true}"
     echo "max_inflight_messages 20"
     echo "max_queued_messages 0"
     echo "max_connections -1"
@@ -58,21 +62,23 @@ start_mosquitto() {  # plain|tls -> MQ_PID MQ_PORT
   wait_listen "$MQ_PORT" "$MQ_PID"
 }
 
+# mqtt_throughput scenario true|false: $RUNS runs on a broker with that set_tcp_nodelay
 mqtt_throughput() {
-  log "Mosquitto throughput"
-  flow_runs mosquitto $((DUR + 90)) "" "$BIN/sealpost-bench-mqtt" flow --port "$MQ_PORT" \
-    --subscribers 100 --duration "$DUR" --payload 256 --cap 40
+  log "Mosquitto throughput, set_tcp_nodelay $2"
+  start_mosquitto plain "$2"
+  flow_runs "$1" $((DUR + 90)) "{\"mosquitto_tcp_nodelay\": $2}" "$BIN/sealpost-bench-mqtt" flow \
+    --port "$MQ_PORT" --subscribers 100 --duration "$DUR" --payload 256 --cap 40
+  stop_pid "$MQ_PID"
 }
 
-mqtt_latency() {
-  local rate tag
-  for rate in "$FIXED_RATE" "$(half_rate)"; do
-    log "Mosquitto latency at $rate/s"
-    tag=mosquitto_latency_fixed
-    [ "$rate" = "$FIXED_RATE" ] || tag=mosquitto_latency_half
-    flow_runs "$tag" $((LAT_DUR + 90)) "{\"rate\": $rate}" "$BIN/sealpost-bench-mqtt" flow \
-      --port "$MQ_PORT" --subscribers 100 --duration "$LAT_DUR" --payload 256 --rate "$rate"
-  done
+# mqtt_latency_run scenario run rate [extra_json]: one Mosquitto QoS 1 run at a
+# fixed rate on the broker at $MQ_PORT (run_latency starts it with set_tcp_nodelay true)
+mqtt_latency_run() {
+  local rate=$3 extra=${4:-}
+  [ -n "$extra" ] || extra="{\"rate\": $rate, \"mosquitto_tcp_nodelay\": true}"
+  flow_one "$1" "$2" $((LAT_DUR + 90)) "$extra" \
+    "$BIN/sealpost-bench-mqtt" flow --port "$MQ_PORT" --subscribers 100 --duration "$LAT_DUR" \
+    --payload 256 --rate "$rate"
 }
 
 # mqtt_idle plain|tls scenario hold_seconds: $LONG_RUNS runs, each on a fresh broker
@@ -100,11 +106,11 @@ mqtt_tls_cert() {
   chmod 644 "$WORK/tls/key.pem" "$WORK/tls/cert.pem"
 }
 
+# Throughput with set_tcp_nodelay true (as sealpost) and false (Mosquitto's
+# best here); the latency rows are in scripts/bench's run_latency.
 run_mqtt() {
-  start_mosquitto plain
-  mqtt_throughput
-  mqtt_latency
-  stop_pid "$MQ_PID"
+  mqtt_throughput mosquitto true
+  mqtt_throughput mosquitto_nodelay_false false
   mqtt_idle plain mosquitto_idle $((HOLD + 60))
   mqtt_tls_cert
   mqtt_idle tls mosquitto_tls_idle $((HOLD + 120))

@@ -70,12 +70,37 @@ def target_measured(t):
     return fmt(v)
 
 
+MET = {True: "yes", False: "**no**", None: "-"}
+
+
 def targets_section(s):
-    L = ["## Targets\n", "| target | goal | measured (median) | met | note |", "|---|---|---|---|---|"]
-    for t in s["targets"]:
-        met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
-        L.append("| %s | %s | %s | %s | %s |" % (t["target"], t["goal"], target_measured(t), met,
-                                               t.get("note", "")))
+    """Performance round 2's targets (figure, previous, measured, goal, met), then the
+    earlier ones; results without groups (older runs) in one table as before."""
+    targets = s["targets"]
+    if not any(t.get("group") == "round2" for t in targets):
+        L = ["## Targets\n", "| target | goal | measured (median) | met | note |", "|---|---|---|---|---|"]
+        for t in targets:
+            L.append("| %s | %s | %s | %s | %s |" % (t["target"], t["goal"], target_measured(t),
+                                                   MET[t["met"]], t.get("note", "")))
+        return L + [""]
+    L = ["## Targets\n",
+         "Performance round 2: medians of the runs of this invocation; every ratio and every "
+         "comparison with Mosquitto is between runs of the same invocation. Latency rows: 100 "
+         "clients, 256-byte events, AOF everysec; Mosquitto QoS 1 with `set_tcp_nodelay true`. "
+         "Throughput ratio against Mosquitto: its faster `set_tcp_nodelay` setting of the run "
+         "(both are in the throughput table).\n",
+         "| figure | previous | measured | goal | met? | note |", "|---|---|---|---|---|---|"]
+    for t in targets:
+        if t.get("group") == "round2":
+            L.append("| %s | %s | %s | %s | %s | %s |" % (
+                t["target"], t.get("previous") or "-", t.get("text") or target_measured(t),
+                t["goal"], MET[t["met"]], t.get("note", "")))
+    L += ["", "Earlier targets:\n", "| target | goal | measured (median) | met | note |",
+          "|---|---|---|---|---|"]
+    for t in targets:
+        if t.get("group") != "round2":
+            L.append("| %s | %s | %s | %s | %s |" % (t["target"], t["goal"], target_measured(t),
+                                                   MET[t["met"]], t.get("note", "")))
     return L + [""]
 
 
@@ -111,7 +136,9 @@ def idle_section(s):
 
 
 THROUGHPUT_RATIOS = [
-    ("sealpost_aof_vs_mosquitto", "sealpost AOF / Mosquitto QoS 1 (100 clients)"),
+    ("sealpost_aof_vs_mosquitto_best", "sealpost AOF / Mosquitto QoS 1 at its best (100 clients)"),
+    ("sealpost_aof_vs_mosquitto_nodelay_false", "sealpost AOF / Mosquitto QoS 1, set_tcp_nodelay false"),
+    ("sealpost_aof_vs_mosquitto", "sealpost AOF / Mosquitto QoS 1, set_tcp_nodelay true"),
     ("sealpost_aof_vs_jetstream", "sealpost AOF / JetStream WorkQueue"),
     ("sealpost_aof_vs_jetstream_limits", "sealpost AOF / JetStream Limits"),
     ("sealpost_aof_vs_redis_floor", "sealpost AOF / Redis floor AOF (100 clients)"),
@@ -129,7 +156,10 @@ def throughput_table(sc):
         ("Redis floor, 100 clients, no AOF", "floor_noaof_100", "throughput_eps", " ev/s"),
         ("Redis floor, 1,000 clients, AOF everysec", "floor_aof_1000", "throughput_eps", " ev/s"),
         ("Redis floor, 1,000 clients, no AOF", "floor_noaof_1000", "throughput_eps", " ev/s"),
-        ("Mosquitto 2.0 QoS 1, 100 subscribers", "mosquitto", "throughput_eps", " ev/s"),
+        ("Mosquitto 2.0 QoS 1, 100 subscribers, set_tcp_nodelay true", "mosquitto", "throughput_eps",
+         " ev/s"),
+        ("Mosquitto 2.0 QoS 1, 100 subscribers, set_tcp_nodelay false", "mosquitto_nodelay_false",
+         "throughput_eps", " ev/s"),
         ("JetStream 2.9 WorkQueue, 100 consumers", "jetstream_workqueue", "throughput_eps", " ev/s"),
         ("JetStream 2.9 Limits, 100 consumers", "jetstream_limits", "throughput_eps", " ev/s"),
     ])
@@ -137,7 +167,37 @@ def throughput_table(sc):
 
 def ratio_table(r):
     L = ["| ratio (medians, same invocation) | value |", "|---|---|"]
-    L += ["| %s | %s |" % (label, fmt(r.get(key), 2)) for key, label in THROUGHPUT_RATIOS]
+    L += ["| %s | %s |" % (label, fmt(r.get(key), 2)) for key, label in THROUGHPUT_RATIOS
+          if key in r]
+    if r.get("mosquitto_best_tcp_nodelay"):
+        L.append("| (Mosquitto at its best: set_tcp_nodelay %s) | |" % r["mosquitto_best_tcp_nodelay"])
+    return L + [""]
+
+
+CPU_ROWS = [("100 clients, AOF everysec", "sealpost_aof_100", "floor_aof_100"),
+            ("100 clients, no AOF", "sealpost_noaof_100", "floor_noaof_100"),
+            ("1,000 clients, AOF everysec", "sealpost_aof_1000", "floor_aof_1000"),
+            ("1,000 clients, no AOF", "sealpost_noaof_1000", "floor_noaof_1000")]
+
+
+def cpu_table(sc):
+    """redis-server's CPU per delivered event next to its floor's, per throughput row;
+    [] for results without it."""
+    def med(scen, key):
+        st = sc.get(scen, {}).get("metrics", {}).get(key)
+        return st["median"] if st else None
+    if not any(med(s, "redis_cpu_us_per_event") for _, s, _ in CPU_ROWS):
+        return []
+    L = ["CPU per delivered event (user + system from `/proc/PID/stat` over the run, divided by "
+         "the events delivered; medians): redis-server's in the sealpost run next to "
+         "redis-server's in the Redis floor of the same settings, and sealpost-server's.\n",
+         "| throughput row | Redis us/event, sealpost | Redis us/event, floor | sealpost / floor "
+         "| sealpost-server us/event |", "|---|---|---|---|---|"]
+    for label, scen, floor in CPU_ROWS:
+        a, b = med(scen, "redis_cpu_us_per_event"), med(floor, "redis_cpu_us_per_event")
+        L.append("| %s | %s | %s | %s | %s |" % (label, fmt(a, 1), fmt(b, 1),
+                                                 fmt(a / b if a and b else None, 2),
+                                                 fmt(med(scen, "server_cpu_us_per_event"), 1)))
     return L + [""]
 
 
@@ -169,10 +229,14 @@ def throughput_section(s):
          "storage, 100 durable push consumers with explicit ack, one async publisher, at most 40 "
          "per consumer outstanding. Delivered == sent is checked for every run. Redis floor: "
          "sealpost's Redis command mix without sealpost (see below).\n"]
-    return L + throughput_table(sc) + ratio_table(s["ratios"]) + redis_per_event_note(sc)
+    return (L + throughput_table(sc) + ratio_table(s["ratios"]) + cpu_table(sc)
+            + redis_per_event_note(sc))
 
 
-LATENCY_ROWS = [("latency_fixed", "sealpost"), ("latency_half", "sealpost"),
+LATENCY_ROWS = [(prefix + tag, label) for tag in ("1k", "10k", "35k", "1k_held")
+                for prefix, label in (("latency_", "sealpost"),
+                                      ("mosquitto_latency_", "Mosquitto QoS 1"))] + [
+                ("latency_fixed", "sealpost"), ("latency_half", "sealpost"),
                 ("mosquitto_latency_fixed", "Mosquitto QoS 1"),
                 ("mosquitto_latency_half", "Mosquitto QoS 1"),
                 ("jetstream_latency_fixed", "JetStream WorkQueue")]
@@ -181,24 +245,82 @@ LATENCY_ROWS = [("latency_fixed", "sealpost"), ("latency_half", "sealpost"),
 def latency_row(sc, scen, label):
     ms = sc[scen]["metrics"]
     p99 = ms.get("latency_us.p99")
-    return "| %s at %s ev/s (achieved %s) | %s | %s | %s | %s | %d | `%s` |" % (
+    if scen.endswith("_held"):
+        label += ", /dev/cpu_dma_latency held at 0,"
+    return "| %s at %s ev/s (achieved %s) | %s | %s | %s | %s | %s | %d | `%s` |" % (
         label, fmt(ms.get("rate", {}).get("median")), fmt(ms.get("achieved_eps", {}).get("median")),
         fmt(ms.get("latency_us.p50", {}).get("median")), fmt(p99["median"] if p99 else None),
         cell(p99)[1], fmt(ms.get("latency_us.p999", {}).get("median")),
+        fmt(ms.get("send_lateness_us.p50", {}).get("median")),
         sc[scen]["runs"], short_cmd(sc[scen]["cmd"]))
+
+
+def maxrate_section(sc):
+    """The bounded search for the highest fixed rate with p99 <= 10 ms; [] when not run."""
+    mr = sc.get("maxrate")
+    if not mr:
+        return []
+    L = ["### Highest fixed rate with p99 <= 10 ms\n",
+         "sealpost latency runs (100 clients, 256 B, AOF everysec) at rates bisected between "
+         "10,000 and 80,000 ev/s from 20,000, in steps of 1,000, at most 6 runs per search; a "
+         "rate passes when p99 <= 10 ms, >= 97%% of it was achieved, nothing was lost and "
+         "everything drained. Median of the searches: **%s ev/s** (0: no rate passed). `%s`\n"
+         % (fmt(mr["metrics"].get("max_rate", {}).get("median")), short_cmd(mr["cmd"])),
+         "| search | probes: rate -> p99 (achieved) | highest passing |", "|---|---|---|"]
+    for srch in mr.get("searches", []):
+        probes = ", ".join("%s -> %s us (%s) %s" % (fmt(p["rate"]), fmt(p["p99_us"]),
+                                                   fmt(p["achieved_eps"]),
+                                                   "pass" if p["passed"] else "fail")
+                           for p in srch["probes"])
+        L.append("| %d | %s | %s |" % (srch["run"], probes, fmt(srch["max_rate"])))
+    return L + [""]
+
+
+WAKEUP_ROWS = [("back to back", "backtoback"), ("1,000/s, sleeping between", "sparse"),
+               ("1,000/s, spinning between (no CPU goes idle)", "sparse_spin")]
+
+
+def wakeup_section(sc):
+    """The machine's own wake-up cost (sealpost-bench wakeup); [] when not run."""
+    if "wakeup" not in sc:
+        return []
+    def med(scen, key):
+        st = sc.get(scen, {}).get("metrics", {}).get(key)
+        return fmt(st["median"]) if st else "n/a"
+    L = ["### Sparse traffic: the machine's wake-up cost\n",
+         "A loopback TCP ping-pong of one byte between two processes (`%s`): back to back, at "
+         "1,000 round trips/s with both sides blocking in between (the client sleeps until the "
+         "next round trip, the echo process blocks in `read`), and at 1,000/s with both sides "
+         "spinning on non-blocking reads instead (no CPU goes idle). Then again while "
+         "`/dev/cpu_dma_latency` is held at 0 (a process keeps it open for the runs; released "
+         "when it ends). Medians of the runs, us. cpuidle driver: %s; timer slack: %s ns.\n"
+         % (short_cmd(sc["wakeup"]["cmd"]), sc["wakeup"].get("cpuidle_driver", "n/a"),
+            sc["wakeup"].get("timerslack_ns", "n/a")),
+         "| round trip | p50 | p99 | p50, idle states held off | p99, held off | "
+         "late after its due time, p50 |", "|---|---|---|---|---|---|"]
+    for label, phase in WAKEUP_ROWS:
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, med("wakeup", phase + ".rtt_us.p50"), med("wakeup", phase + ".rtt_us.p99"),
+            med("wakeup_held", phase + ".rtt_us.p50"), med("wakeup_held", phase + ".rtt_us.p99"),
+            "-" if phase == "backtoback" else med("wakeup", phase + ".oversleep_us.p50")))
+    return L + [""]
 
 
 def latency_section(sc):
     L = ["## Latency\n",
          "From the XADD (or PUBLISH) to the client's receipt, at a fixed offered rate. Each "
          "event carries its *scheduled* send time, so a stalled producer cannot hide latency "
-         "(no coordinated omission). sealpost: 100 clients, AOF everysec; the second rate "
-         "is 50% of the measured 100-client AOF maximum. Mosquitto: 100 subscribers.\n",
-         "| measurement | p50 (us) | p99 (us) | p99 range | p99.9 (us) | runs | command |",
-         "|---|---|---|---|---|---|---|"]
+         "(no coordinated omission). sealpost: 100 clients, AOF everysec. Mosquitto: 100 "
+         "subscribers, QoS 1, `set_tcp_nodelay true`; at each rate its runs alternate with "
+         "sealpost's in the same invocation. *Send late* is how long after its scheduled time "
+         "the generator actually sent an event (its own wake-ups; already inside the "
+         "latency).\n",
+         "| measurement | p50 (us) | p99 (us) | p99 range | p99.9 (us) | send late p50 (us) | runs "
+         "| command |",
+         "|---|---|---|---|---|---|---|---|"]
     L += [latency_row(sc, scen, label) for scen, label in LATENCY_ROWS
           if sc.get(scen, {}).get("metrics", {})]
-    return L + [""]
+    return L + [""] + maxrate_section(sc) + wakeup_section(sc)
 
 
 def storm_section(sc):

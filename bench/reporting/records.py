@@ -23,8 +23,29 @@ def cmd_record(raw, scenario, run, cmd, result, extra=""):
         f.write(json.dumps(rec) + "\n")
 
 
-def cmd_cmdstats(path, ticks, clk):
-    """Redis `INFO commandstats` -> calls and usec per command, plus server CPU seconds."""
+def delivered_events(r):
+    """Events a throughput run delivered (sealpost: delivered, the floor: events acked)."""
+    return r.get("delivered") or r.get("events")
+
+
+def cpu_per_event(d, who, ticks, clk, events):
+    """d[who_cpu_s] and d[who_cpu_us_per_event] from /proc clock ticks over a run."""
+    secs = int(ticks) / float(clk)
+    d[who + "_cpu_s"] = secs
+    if events:
+        d[who + "_cpu_us_per_event"] = secs * 1e6 / events
+    return d
+
+
+def cmd_redis_cpu(result, redis_ticks, clk):
+    """redis-server's CPU over a run (clock ticks from /proc) per event it delivered."""
+    print(json.dumps(cpu_per_event({}, "redis", redis_ticks, clk, delivered_events(parse_json(result)))))
+
+
+def cmd_cmdstats(path, ticks, clk, redis_ticks=None, result=None):
+    """Redis `INFO commandstats` -> calls and usec per command, plus server CPU seconds;
+    with redis-server's CPU ticks and the run's result also the CPU per delivered
+    event of both."""
     calls, usec = {}, {}
     for line in open(path):
         line = line.strip()
@@ -34,8 +55,31 @@ def cmd_cmdstats(path, ticks, clk):
         kv = dict(x.split("=", 1) for x in fields.split(","))
         calls[name[8:]] = int(kv.get("calls", 0))
         usec[name[8:]] = int(kv.get("usec", 0))
-    print(json.dumps({"redis_calls": calls, "redis_usec": usec,
-                      "server_cpu_s": int(ticks) / float(clk)}))
+    d = {"redis_calls": calls, "redis_usec": usec, "server_cpu_s": int(ticks) / float(clk)}
+    if redis_ticks is not None:
+        events = delivered_events(parse_json(result))
+        cpu_per_event(d, "server", ticks, clk, events)
+        cpu_per_event(d, "redis", redis_ticks, clk, events)
+    print(json.dumps(d))
+
+
+def cmd_rate_ok(result, rate, p99_us, min_achieved):
+    """true when a fixed-rate run met p99 <= p99_us at >= min_achieved x the rate, lost
+    nothing and drained; false otherwise (also when it printed no result)."""
+    r = parse_json(result)
+    p99 = (r.get("latency_us") or {}).get("p99")
+    ok = (r.get("phase") == "done" and p99 is not None and p99 <= float(p99_us)
+          and (r.get("achieved_eps") or 0) >= float(min_achieved) * float(rate)
+          and not r.get("lost"))
+    print("true" if ok else "false")
+
+
+def cmd_maxrate_extra(probes, best, p99_us, min_achieved):
+    """The extra of a maxrate record: "rate:true,rate:false," -> the probes in order
+    and the highest passing rate (0: none)."""
+    tried = [(int(p.split(":")[0]), p.split(":")[1] == "true") for p in probes.split(",") if p]
+    print(json.dumps({"max_rate": int(best), "probes": [{"rate": r, "passed": ok} for r, ok in tried],
+                      "p99_limit_us": float(p99_us), "min_achieved": float(min_achieved)}))
 
 
 def cmd_msgcpu(result, server_ticks, redis_ticks, clk, info_path):
