@@ -3,6 +3,9 @@
 // XACKs+XDELs. Throughput mode keeps a bounded backlog per client; latency
 // mode XADDs at a fixed rate and stamps each event with its scheduled time
 // (so a stalled producer cannot hide latency).
+#include <sys/prctl.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -78,6 +81,8 @@ int RunFlow(const FlowOptions& o) {
   }
 
   std::thread producer([&] {
+    // The default 50 us of timer slack would send fixed-rate events late.
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     Redis r = ConnectRedis(o.set.redis);
     std::vector<std::string> keys;
     for (size_t i = 0; i < n; ++i) keys.push_back(EventsKey(o.set.prefix, o.set.first + i));
@@ -91,7 +96,8 @@ int RunFlow(const FlowOptions& o) {
       if (now >= t_stop) break;
       size_t appended = 0;
       if (fixed_rate) {
-        uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t_start) * o.rate / 1e9);
+        // Event k is scheduled at t_start + k / rate: due once that time has come.
+        uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t_start) * o.rate / 1e9) + 1;
         for (; total < due && appended < 8192; ++total, ++appended) {
           int64_t scheduled =
               t_start + static_cast<int64_t>(static_cast<double>(total) * 1e9 / o.rate);
@@ -123,7 +129,16 @@ int RunFlow(const FlowOptions& o) {
           std::exit(1);
         }
       }
-      if (fixed_rate || appended == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (fixed_rate) {
+        // Until the next event's scheduled time, no longer (the timer slack
+        // is set to 1 ns for this thread, so the sleep ends on time).
+        int64_t next_due =
+            t_start + static_cast<int64_t>(static_cast<double>(total) * 1e9 / o.rate);
+        std::this_thread::sleep_for(
+            std::chrono::nanoseconds(std::clamp<int64_t>(next_due - NowNs(), 0, 200000)));
+      } else if (appended == 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
     }
     t_produced = NowNs();
     // Everything sent is received...

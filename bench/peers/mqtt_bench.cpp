@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdint>
@@ -240,10 +241,13 @@ void OnPacket(FlowState* s, size_t idx, bool latency, int64_t recv_ns, uint8_t t
   }
 }
 
-// Waits for socket events up to timeout_ms and handles them.
-void Poll(int ep, FlowState* s, bool latency, int timeout_ms, std::vector<char>* buf) {
+// Waits for socket events up to timeout_ns (epoll_pwait2: a millisecond
+// timeout would send fixed-rate events up to 1 ms late) and handles them.
+void Poll(int ep, FlowState* s, bool latency, int64_t timeout_ns, std::vector<char>* buf) {
   epoll_event events[128];
-  int n = epoll_wait(ep, events, 128, timeout_ms);
+  timespec timeout{static_cast<time_t>(timeout_ns / 1000000000),
+                   static_cast<long>(timeout_ns % 1000000000)};
+  int n = epoll_pwait2(ep, events, 128, &timeout, nullptr);
   for (int e = 0; e < n; ++e) {
     size_t idx = events[e].data.u64;
     Conn& c = s->conns[idx];
@@ -288,7 +292,11 @@ int Flow(const peer::Args& args) {
     }
     if (now > t_deadline) break;
     if (producing && producer.Produce(now, got, publish)) Flush(ep, &pub, subs);
-    Poll(ep, &s, opts.Latency(), opts.Latency() ? 1 : 10, &buf);
+    int64_t wait_ns = 10000000;
+    if (opts.Latency())
+      wait_ns = producing ? std::clamp<int64_t>(producer.NextDueNs() - peer::NowNs(), 0, 1000000)
+                          : 1000000;
+    Poll(ep, &s, opts.Latency(), wait_ns, &buf);
   }
   nlohmann::json j;
   j["pubacks"] = s.pubacks;

@@ -8,6 +8,7 @@
 //   idle --host 127.0.0.1 --port P --clients N --hold 10   (raw protocol)
 #include <nats/nats.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <atomic>
 #include <chrono>
@@ -186,7 +187,8 @@ int Flow(const peer::Args& args) {
     if (now >= producer.Stop()) break;
     size_t appended = producer.Produce(now, got, publish);
     if (opts.Latency())
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::nanoseconds(
+          std::clamp<int64_t>(producer.NextDueNs() - peer::NowNs(), 0, 200000)));
     else if (appended == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(100));
   }

@@ -1,4 +1,5 @@
 #include "bench/peers/peer_common.h"
+#include <sys/prctl.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -102,7 +103,11 @@ Producer::Producer(const FlowOptions& opts, int64_t t_start)
       t_start_(t_start),
       t_stop_(t_start + static_cast<int64_t>(opts.duration * 1e9)),
       sent_(opts.receivers, 0) {
-  if (opts.Latency()) lateness_.reserve(static_cast<size_t>(opts.rate * opts.duration * 1.1) + 1024);
+  if (!opts.Latency()) return;
+  lateness_.reserve(static_cast<size_t>(opts.rate * opts.duration * 1.1) + 1024);
+  // The producing thread waits until each event's time: the default 50 us of
+  // timer slack would send them late (as in bench/flow.cpp).
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
 
 size_t Producer::NextReceiver() {

@@ -76,6 +76,10 @@ class Producer {
   size_t Produce(int64_t now, Got&& got, Publish&& publish);
 
   uint64_t Sent() const { return total_sent_; }
+  // At a fixed rate: when the next event is scheduled (wait until then, not longer).
+  int64_t NextDueNs() const {
+    return t_start_ + static_cast<int64_t>(static_cast<double>(total_sent_) * 1e9 / opts_.rate);
+  }
   // At a fixed rate: how late each event was published after its scheduled time.
   const std::vector<int64_t>& Lateness() const { return lateness_; }
   int64_t Start() const { return t_start_; }
@@ -134,7 +138,9 @@ template <class Got, class Publish>
 size_t Producer::Produce(int64_t now, Got&& got, Publish&& publish) {
   size_t appended = 0;
   if (opts_.Latency()) {
-    uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t_start_) * opts_.rate / 1e9);
+    // Event k is scheduled at t_start + k / rate: due once that time has come.
+    uint64_t due =
+        static_cast<uint64_t>(static_cast<double>(now - t_start_) * opts_.rate / 1e9) + 1;
     while (total_sent_ < due && appended < kBurst) {
       int64_t scheduled =
           t_start_ + static_cast<int64_t>(static_cast<double>(total_sent_) * 1e9 / opts_.rate);
