@@ -26,15 +26,18 @@ EventStore::EventStore(RedisLink& link, const Keys& keys)
 
 void EventStore::ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                               ClaimCallback cb) {
+  ClaimPendingOnce(client, cursor, count, std::move(cb), false);
+}
+
+void EventStore::ClaimPendingOnce(const std::string& client, const std::string& cursor,
+                                  size_t count, ClaimCallback cb, bool retried) {
   std::string key = keys_.Events(client);
   std::string n = std::to_string(count);
-  // Once per pass over the pending list. BUSYGROUP is the normal answer;
-  // MKSTREAM lets a client connect before any event exists.
-  if (cursor == "0-0") link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+  std::string_view consumer = ConsumerName(client);
   // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
   // count) returns the bodies and bumps the counts. Pipelined: one round trip.
   auto counts = std::make_shared<std::unordered_map<std::string, uint32_t>>();
-  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, client}, [counts](const redisReply* r) {
+  link_.Command({"XPENDING", key, kGroup, cursor, "+", n, consumer}, [counts](const redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
     for (size_t i = 0; i < r->elements; ++i) {
       const redisReply* e = r->element[i];
@@ -44,8 +47,16 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
     }
   });
   bool sent =
-      link_.Command({"XAUTOCLAIM", key, kGroup, client, "0", cursor, "COUNT", n},
-                    [counts, cb](const redisReply* r) {
+      link_.Command({"XAUTOCLAIM", key, kGroup, consumer, "0", cursor, "COUNT", n},
+                    [this, client, cursor, count, counts, cb, retried, key](const redisReply* r) {
+                      // The session start script creates the group; it is missing here only
+                      // when the stream was deleted since: create it (MKSTREAM, at "0") and
+                      // claim again, instead of an XGROUP CREATE before every claim.
+                      if (IsNoGroup(r) && !retried) {
+                        link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+                        ClaimPendingOnce(client, cursor, count, cb, true);
+                        return;
+                      }
                       Claimed claimed;
                       if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
                           !ParseEntries(r->element[1], &claimed.entries)) {

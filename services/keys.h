@@ -11,6 +11,11 @@
 namespace sp::services {
 
 constexpr std::string_view kGroup = "sealpost";  // consumer group on every events stream
+// The consumer that claims a client's pending events at session start: the
+// client id (each stream belongs to one client).
+inline std::string_view ConsumerName(std::string_view client) {
+  return client;
+}
 
 class Keys {
  public:
