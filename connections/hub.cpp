@@ -275,6 +275,7 @@ void Hub::OnCheck(uv_check_t* check) {
     if (Connection* conn = hub->ctx_.table.Find(id)) conn->Flush();
   }
   hub->ctx_.services.events.Flush();
+  hub->ctx_.services.presence.Flush();  // the node's client list: one HSET per iteration
 }
 
 void Hub::OnUsageTimer(uv_timer_t* timer) {

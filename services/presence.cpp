@@ -1,6 +1,7 @@
 #include "services/presence.h"
 
 #include <charconv>
+#include <cstddef>
 
 #include "services/redis_reply.h"
 #include "shared/messages.h"
@@ -51,13 +52,31 @@ void Presence::Listen(KickHandler on_session) {
 }
 
 void Presence::NodeHolds(const std::string& client, int64_t since_ms) {
-  commands_.Command({"HSET", keys_.NodeClients(node_), client, std::to_string(since_ms)});
+  holds_.push_back(client);
+  holds_.push_back(std::to_string(since_ms));
+}
+
+void Presence::Flush() {
+  if (holds_.empty() || !commands_.IsUp()) return;  // kept until Redis is back
+  std::string key = keys_.NodeClients(node_);       // Argv holds views: keep them alive
+  RedisLink::Argv hset = {"HSET", key};
+  hset.insert(hset.end(), holds_.begin(), holds_.end());
+  commands_.Command(hset);
   // Created here when it was empty: it must not outlive a node that dies now.
-  commands_.Command({"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_)});
+  commands_.Command({"PEXPIRE", key, std::to_string(node_ttl_ms_)});
+  holds_.clear();
 }
 
 void Presence::SessionEnded(const std::string& client, const std::string& session,
                             std::function<void(const std::vector<std::string>& groups)> on_left) {
+  // A start still batched must not land after this end's HDEL.
+  for (size_t i = 0; i < holds_.size();) {
+    auto at = holds_.begin() + static_cast<std::ptrdiff_t>(i);
+    if (*at == client)
+      holds_.erase(at, at + 2);
+    else
+      i += 2;
+  }
   std::string presence_key = keys_.Presence(client);  // Argv holds views: keep them alive
   std::string groups_key = keys_.ClientGroups(client);
   end_script_.Run(commands_, {"2", presence_key, groups_key, session},
@@ -89,6 +108,7 @@ void Presence::Beat(const NodeInfo& info) {
 }
 
 void Presence::NodeStopping() {
+  holds_.clear();  // the list goes as a whole
   commands_.Command({"DEL", keys_.Node(node_), keys_.NodeClients(node_)});
   commands_.Command({"SREM", keys_.Nodes(), node_});
 }

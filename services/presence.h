@@ -43,8 +43,10 @@ class Presence {
 
   // A session started here (services/session_start.h took its epoch and
   // recorded its presence): adds it to this node's client list, a key of the
-  // node's, outside the client's slot, so not in the start script.
+  // node's, outside the client's slot, so not in the start script. Batched
+  // until Flush(): one HSET and one PEXPIRE per loop iteration, not per session.
   void NodeHolds(const std::string& client, int64_t since_ms);
+  void Flush();
   // Removes the presence entry only if it still names this session; then
   // (only then: the client has left, not moved) `on_left` gets its groups.
   void SessionEnded(const std::string& client, const std::string& session,
@@ -61,6 +63,7 @@ class Presence {
   std::string node_;
   uint64_t node_ttl_ms_;
   LuaScript end_script_;
+  std::vector<std::string> holds_;  // client, since, client, since, ... for Flush()
 };
 
 }  // namespace sp::services
