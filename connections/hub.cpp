@@ -131,6 +131,14 @@ void Hub::OnHandshakeEnded(Connection& /*conn*/) {
 // start script has run: presence is recorded and the epoch is known.
 void Hub::OnAuthenticated(Connection& conn, const services::SessionStart& start) {
   Session& s = *conn.GetSession();
+  // A newer session was announced while the script's answer was on its way:
+  // it owns presence now (its script ran after ours), so there is nothing to
+  // bind, announce or undo.
+  if (s.fence.OnOwnEpoch(start.epoch)) {
+    log::Info("session.replaced", {{"client", s.client}, {"epoch", start.epoch}});
+    conn.Fail({proto::error_code::kReplaced, "a newer session for this client started"});
+    return;
+  }
   if (uint64_t previous = ctx_.table.Bind(s.client, conn.Id())) {
     if (Connection* old = ctx_.table.Find(previous)) {
       log::Info("session.replaced", {{"client", s.client}, {"old_conn", old->Id()}});
@@ -144,11 +152,6 @@ void Hub::OnAuthenticated(Connection& conn, const services::SessionStart& start)
   // A session that replaces a live one is no change for the groups.
   if (!start.replaced_live_session && !start.groups.empty())
     ctx_.services.groups.NotifyPresence(s.client, "joined", settings_.identity.node, start.groups);
-  // A newer session may have been announced while the script's answer was on its way.
-  if (s.fence.OnOwnEpoch(start.epoch)) {
-    log::Info("session.replaced", {{"client", s.client}, {"epoch", start.epoch}});
-    conn.Fail({proto::error_code::kReplaced, "a newer session for this client started"});
-  }
 }
 
 // The start script ran for a connection that is gone (or was refused after
