@@ -7,11 +7,14 @@
 
 namespace sp::connections {
 
+ClientVerdict UnavailableVerdict() {
+  return {false, false, proto::error_code::kUnavailable,
+          "client registry unavailable, retry later"};
+}
+
 ClientVerdict CheckClient(const services::ClientRecord& record, std::string_view remote_pk) {
   using Status = services::ClientRecord::Status;
-  if (record.status == Status::Unavailable)
-    return {false, false, proto::error_code::kUnavailable,
-            "client registry unavailable, retry later"};
+  if (record.status == Status::Unavailable) return UnavailableVerdict();
   bool key_matches =
       record.status == Status::Found && record.pk.size() == remote_pk.size() &&
       crypto::ConstantTimeEqual(crypto::AsBytes(record.pk), crypto::AsBytes(remote_pk));

@@ -17,6 +17,9 @@ struct ClientVerdict {
   std::string_view message;  // its text
 };
 
+// The answer when the registry cannot be read: retry later.
+ClientVerdict UnavailableVerdict();
+
 // `remote_pk` is the base64 static key from the handshake.
 ClientVerdict CheckClient(const services::ClientRecord& record, std::string_view remote_pk);
 

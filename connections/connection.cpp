@@ -5,6 +5,7 @@
 #include "connections/loop_context.h"
 #include "connections/peer_address.h"
 #include "connections/transport_frame.h"
+#include "crypto/random_buffer.h"
 #include "shared/log.h"
 #include "shared/protocol.h"
 
@@ -154,36 +155,69 @@ void Connection::OnHandshakeFrame(std::string_view frame) {
   has_transport_ = handshake_->TakeTransport(&transport_);
   handshake_.reset();
   state_ = ConnState::Authenticating;
-  LookUpClient(std::move(step.client), std::move(step.remote_pk));
+  StartSession(std::move(step.client), std::move(step.remote_pk));
 }
 
-// The claimed id is a claim until the registry holds the same key: no session before.
-void Connection::LookUpClient(std::string client, std::string remote_pk) {
+namespace {
+
+// 56 random bits: unique enough to tell sessions of one client apart. From
+// the buffered CSPRNG: no system call per session (crypto/random_buffer.h).
+uint64_t NewSessionId() {
+  uint64_t id = 0;
+  crypto::RandomBytes(&id, 7);
+  return id;
+}
+
+}  // namespace
+
+// The claimed id is a claim until the registry holds the same key. One script
+// checks that and, only then, starts the session (services/session_start.h):
+// for a refused client nothing is written under the claimed id.
+void Connection::StartSession(std::string client, std::string remote_pk) {
   LoopContext* ctx = &ctx_;
   uint64_t id = id_;
-  ctx_.services.registry.Lookup(client, [ctx, id, client, remote_pk](services::ClientRecord rec) {
-    Connection* conn = ctx->table.Find(id);  // it may have gone while Redis answered
-    if (conn == nullptr || conn->State() != ConnState::Authenticating) return;
-    ClientVerdict verdict = CheckClient(rec, remote_pk);
-    if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
-    if (verdict.accepted)
-      conn->Activate(client, KeyTag(remote_pk), rec);
-    else
-      conn->Fail({verdict.code, std::string(verdict.message)});
-  });
+  uint64_t session_id = NewSessionId();
+  services::SessionStartRequest request{client, remote_pk, Session::IdText(session_id),
+                                        proto::NowMs(), ctx_.settings.bounds.inflight_window};
+  ctx_.starting.Add(client, session_id);
+  ctx_.services.session_start.Start(
+      request, [ctx, id, client, remote_pk, session_id](services::SessionStartReply reply) {
+        SessionFence fence = ctx->starting.Take(client, session_id);
+        Connection* conn = ctx->table.Find(id);  // it may have gone while Redis answered
+        if (conn == nullptr || conn->State() != ConnState::Authenticating) {
+          if (reply.started) ctx->events->OnStartAbandoned(client, session_id, reply.start);
+          return;
+        }
+        // The script applies the same rules; the verdict (and its error) is made here.
+        ClientVerdict verdict = CheckClient(reply.record, remote_pk);
+        if (reply.started && !verdict.accepted)
+          ctx->events->OnStartAbandoned(client, session_id, reply.start);
+        if (verdict.accepted && !reply.started) verdict = UnavailableVerdict();
+        if (verdict.counts_as_handshake_failure) ctx->stats.handshake_failures++;
+        if (!verdict.accepted) {
+          conn->Fail({verdict.code, std::string(verdict.message)});
+          return;
+        }
+        conn->Activate(client, KeyTag(remote_pk), session_id, fence, std::move(reply));
+      });
 }
 
-void Connection::Activate(std::string client, uint64_t key_tag,
-                          const services::ClientRecord& record) {
+void Connection::Activate(std::string client, uint64_t key_tag, uint64_t session_id,
+                          SessionFence fence, services::SessionStartReply reply) {
   const Settings& settings = ctx_.settings;
+  const services::ClientRecord& record = reply.record;
   state_ = ConnState::Active;
   LeaveHandshake();
   session_ = std::make_unique<Session>(std::move(client), key_tag, *this);
+  session_->session_id = session_id;
+  session_->fence = fence;
   session_->SetQuota(settings.bounds, record.quota, ctx_.NowMs());
   if (!session_->SetPolicy(settings.messaging.defaults, record.direct_policy, record.group_policy))
     log::Warn("client.bad_policy", {{"client", session_->client}});
   decoder_.RaiseMaxFrameBytes(settings.bounds.max_frame_bytes);
-  ctx_.events->OnAuthenticated(*this);  // names the session, replaces an older one
+  // Names the session, replaces an older one, and judges its epoch.
+  ctx_.events->OnAuthenticated(*this, reply.start);
+  if (!IsActive()) return;  // a newer session of the client was announced meanwhile
   SendMessage(proto::Serialize(session_->Welcome(settings)));
   if (log::Enabled(log::Level::Info))
     log::Info("session.started", {{"conn", id_}, {"peer", Peer()}, {"client", session_->client}});
@@ -191,7 +225,10 @@ void Connection::Activate(std::string client, uint64_t key_tag,
   liveness_.SessionStarted(now, settings.timings);
   rate_.Fill(settings.bounds.client_rate_per_s, now);
   Reschedule();
-  session_->delivery.Restart();
+  if (reply.claimed)
+    session_->delivery.StartWith(std::move(reply.claim));
+  else
+    session_->delivery.Restart();  // the script's claim failed: claim again by itself
 }
 
 // ---- Deadlines ------------------------------------------------------------------

@@ -16,8 +16,10 @@
 #include "connections/outbox.h"
 #include "connections/peer_address.h"
 #include "connections/session.h"
+#include "connections/session_fence.h"
 #include "connections/timer_wheel.h"
 #include "crypto/sealpost_noise.h"
+#include "services/session_start.h"
 #include "shared/frame_decoder.h"
 #include "shared/token_bucket.h"
 
@@ -30,7 +32,7 @@ enum class ConnState : uint8_t {
   Accepted,        // waiting for handshake message 1 (holds no handshake slot)
   WaitingForSlot,  // message 1 arrived, no slot free: parked, not reading
   ResponseSent,    // message 2 written, waiting for message 3
-  Authenticating,  // message 3 consumed, registry lookup under way
+  Authenticating,  // message 3 consumed, session start script under way
   Active,          // welcome sent; messages flow
   Closing,         // no more input; freed in the close callback
 };
@@ -106,8 +108,9 @@ class Connection final : public DeliveryOutlet {
   void ProcessFrames();
   void OnFrame(std::string_view frame);
   void OnHandshakeFrame(std::string_view frame);
-  void LookUpClient(std::string client, std::string remote_pk);
-  void Activate(std::string client, uint64_t key_tag, const services::ClientRecord& record);
+  void StartSession(std::string client, std::string remote_pk);
+  void Activate(std::string client, uint64_t key_tag, uint64_t session_id, SessionFence fence,
+                services::SessionStartReply reply);
   void OnTransportFrame(std::string_view frame);
   void WriteFrame(std::string_view payload);
   std::string* OutboxBuffer();

@@ -30,6 +30,13 @@ void Delivery::Restart() {
   Pump();
 }
 
+void Delivery::StartWith(services::EventStore::Claimed claimed) {
+  claim_cursor_ = Cursor{};
+  pending_exhausted_ = false;
+  has_new_ = true;
+  OnClaimed(true, std::move(claimed.entries), std::move(claimed.next_cursor));
+}
+
 void Delivery::OnNews() {
   has_new_ = true;
   if (reading_)

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "services/event_store.h"
 #include "services/stream_entry.h"
 
 namespace sp::connections {
@@ -43,6 +44,9 @@ class Delivery {
   // Starts over from the pending list: at session start, and after Redis came
   // back (it may have lost recent acks); entries already in flight are kept.
   void Restart();
+  // Session start: the first page of the pending list was claimed by the
+  // session start script (services/session_start.h); delivery goes on from it.
+  void StartWith(services::EventStore::Claimed claimed);
   // The client's stream has news (a keyspace notification, or polling).
   void OnNews();
   // Acknowledges `event_id` if it is in flight here; false otherwise.

@@ -1,7 +1,5 @@
 #include "connections/hub.h"
 
-#include <sodium.h>
-
 #include "connections/client_check.h"
 #include "connections/dispatch.h"
 #include "connections/peer_address.h"
@@ -14,13 +12,6 @@ namespace {
 template <class T>
 Hub* HubOf(T* handle) {
   return static_cast<Hub*>(handle->data);
-}
-
-// 56 random bits: unique enough to tell sessions of one client apart.
-uint64_t NewSessionId() {
-  uint64_t id = 0;
-  randombytes_buf(&id, 7);
-  return id;
 }
 
 }  // namespace
@@ -142,10 +133,18 @@ void Hub::OnHandshakeEnded(Connection& /*conn*/) {
   admission_.ReleaseSlot();
 }
 
-// Binds an authenticated client; an older local session is replaced.
-void Hub::OnAuthenticated(Connection& conn) {
+// Binds an authenticated client; an older local session is replaced. The
+// start script has run: presence is recorded and the epoch is known.
+void Hub::OnAuthenticated(Connection& conn, const services::SessionStart& start) {
   Session& s = *conn.GetSession();
-  s.session_id = NewSessionId();
+  // A newer session was announced while the script's answer was on its way:
+  // it owns presence now (its script ran after ours), so there is nothing to
+  // bind, announce or undo.
+  if (s.fence.OnOwnEpoch(start.epoch)) {
+    log::Info("session.replaced", {{"client", s.client}, {"epoch", start.epoch}});
+    conn.Fail({proto::error_code::kReplaced, "a newer session for this client started"});
+    return;
+  }
   if (uint64_t previous = ctx_.table.Bind(s.client, conn.Id())) {
     if (Connection* old = ctx_.table.Find(previous)) {
       log::Info("session.replaced", {{"client", s.client}, {"old_conn", old->Id()}});
@@ -155,18 +154,26 @@ void Hub::OnAuthenticated(Connection& conn) {
   ctx_.stats.sessions_started++;
   admission_.Established(conn.Source(), ctx_.NowMs());
   ctx_.services.usage.Add(s.client, services::Counter::Connects);
-  uint64_t conn_id = conn.Id();
-  uint64_t session_id = s.session_id;
+  ctx_.services.presence.NodeHolds(s.client, start.since_ms);
+  // A session that replaces a live one is no change for the groups.
+  if (!start.replaced_live_session && !start.groups.empty())
+    ctx_.services.groups.NotifyPresence(s.client, "joined", settings_.identity.node, start.groups);
+}
+
+// The start script ran for a connection that is gone (or was refused after
+// all): presence names a session nobody holds. It ends as a session that
+// ended at once; "joined" was never sent for it, so "left" is due only when
+// it replaced a live session (whose own end no longer finds it present).
+void Hub::OnStartAbandoned(const std::string& client, uint64_t session_id,
+                           const services::SessionStart& start) {
   services::Groups* groups = &ctx_.services.groups;
   const std::string* node = &settings_.identity.node;
-  ctx_.services.presence.SessionStarted(
-      s.client, s.SessionIdText(), proto::NowMs(),
-      [this, conn_id, session_id, groups, node,
-       client = s.client](const services::SessionStart& start) {
-        // A session that replaces a live one is no change for the groups.
-        if (start.epoch != 0 && !start.replaced_live_session && !start.groups.empty())
-          groups->NotifyPresence(client, "joined", *node, start.groups);
-        OnEpoch(conn_id, session_id, start.epoch);
+  bool replaced = start.replaced_live_session;
+  ctx_.services.presence.SessionEnded(
+      client, Session::IdText(session_id),
+      [groups, node, client, replaced](const std::vector<std::string>& client_groups) {
+        if (replaced && !client_groups.empty())
+          groups->NotifyPresence(client, "left", *node, client_groups);
       });
 }
 
@@ -202,22 +209,13 @@ Delivery* Hub::FindDelivery(uint64_t conn_id) {
 // The epochs from Redis decide (SessionFence), neither the arrival order nor
 // the nodes' clocks.
 void Hub::KickIfOlder(const services::SessionAnnouncement& a) {
+  ctx_.starting.OnAnnounced(a.client, a.session, a.epoch);  // starts not answered yet
   Connection* conn = ctx_.table.FindClient(std::string(a.client));
   if (conn == nullptr || conn->GetSession() == nullptr) return;
   Session& ours = *conn->GetSession();
   if (ours.SessionIdText() == a.session) return;
   if (!ours.fence.OnAnnounced(a.epoch)) return;
   log::Info("session.replaced", {{"client", a.client}, {"by_node", a.node}});
-  conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
-}
-
-// The session's own epoch: a newer session may have been announced before it came.
-void Hub::OnEpoch(uint64_t conn_id, uint64_t session_id, uint64_t epoch) {
-  Connection* conn = ctx_.table.Find(conn_id);
-  if (conn == nullptr || !conn->IsActive()) return;
-  Session& ours = *conn->GetSession();
-  if (ours.session_id != session_id || !ours.fence.OnOwnEpoch(epoch)) return;
-  log::Info("session.replaced", {{"client", ours.client}, {"epoch", epoch}});
   conn->Fail({proto::error_code::kReplaced, "a newer session for this client started"});
 }
 
@@ -287,6 +285,7 @@ void Hub::OnCheck(uv_check_t* check) {
   }
   services::EventStore& events = hub->ctx_.services.events;
   events.SendReads();
+  hub->ctx_.services.presence.Flush();  // the node's client list: one HSET per iteration
   // Acks wait up to ack_flush_ms for others, so that at a steady rate spread
   // over many clients one script call carries many of them.
   if (!events.HasQueued() || uv_is_active(reinterpret_cast<uv_handle_t*>(&hub->ack_timer_))) return;

@@ -49,7 +49,9 @@ class Hub final : public ConnectionEvents {
   // ---- ConnectionEvents ------------------------------------------------------------
   bool AdmitHandshake(Connection& conn, std::string_view first_frame) override;
   void OnHandshakeEnded(Connection& conn) override;
-  void OnAuthenticated(Connection& conn) override;
+  void OnAuthenticated(Connection& conn, const services::SessionStart& start) override;
+  void OnStartAbandoned(const std::string& client, uint64_t session_id,
+                        const services::SessionStart& start) override;
   void OnClosing(Connection& conn) override;
   void OnClosed(Connection& conn) override;
   Delivery* FindDelivery(uint64_t conn_id) override;
@@ -65,7 +67,6 @@ class Hub final : public ConnectionEvents {
 
   void StartWaitingHandshakes();
   void KickIfOlder(const services::SessionAnnouncement& announcement);
-  void OnEpoch(uint64_t conn_id, uint64_t session_id, uint64_t epoch);
   void OnNewEvents(const std::string& client);
   void Recheck(const std::string& client);
   void ForEachDelivery(const std::function<void(Delivery&)>& fn);

@@ -8,12 +8,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "connections/buffer_pool.h"
 #include "connections/connection_table.h"
 #include "connections/settings.h"
+#include "connections/starting_sessions.h"
 #include "connections/stats.h"
 #include "connections/timer_wheel.h"
 #include "crypto/keys.h"
@@ -33,9 +35,16 @@ class ConnectionEvents {
   // owner parked the connection (Connection::Park) or refused it.
   virtual bool AdmitHandshake(Connection& conn, std::string_view first_frame) = 0;
   virtual void OnHandshakeEnded(Connection& conn) = 0;  // its handshake slot is free
-  virtual void OnAuthenticated(Connection& conn) = 0;   // bind it as the client's session
-  virtual void OnClosing(Connection& conn) = 0;         // it leaves the session map
-  virtual void OnClosed(Connection& conn) = 0;          // its handle is closed: free it
+  // The session start script admitted the client and started its session
+  // (`start`): bind it as the client's session. The connection may be closed
+  // on return (a newer session of the client was announced meanwhile).
+  virtual void OnAuthenticated(Connection& conn, const services::SessionStart& start) = 0;
+  // The script started a session whose connection had gone (or that the
+  // server then refused): end it as if it had ended at once.
+  virtual void OnStartAbandoned(const std::string& client, uint64_t session_id,
+                                const services::SessionStart& start) = 0;
+  virtual void OnClosing(Connection& conn) = 0;  // it leaves the session map
+  virtual void OnClosed(Connection& conn) = 0;   // its handle is closed: free it
   // The delivery of a live session, for Redis callbacks that carry its id.
   virtual Delivery* FindDelivery(uint64_t conn_id) = 0;
 
@@ -79,6 +88,7 @@ struct LoopContext {
   MessageHandler on_message = nullptr;  // likewise
   TimerWheel wheel;
   ConnectionTable table;
+  StartingSessions starting;  // session starts in Redis, not answered yet
   Stats stats;
   Rng rng;                         // jitter for resends and goaway
   std::vector<uint64_t> to_flush;  // connections with queued output, flushed once per iteration

@@ -66,9 +66,10 @@ struct Session {
 
   // 14 lowercase hex digits: how the session is named in welcome, presence
   // and announcements. Kept as a number: 24 bytes less per connection.
-  std::string SessionIdText() const {
+  std::string SessionIdText() const { return IdText(session_id); }
+  static std::string IdText(uint64_t id) {
     char text[15];
-    std::snprintf(text, sizeof text, "%014llx", static_cast<unsigned long long>(session_id));
+    std::snprintf(text, sizeof text, "%014llx", static_cast<unsigned long long>(id));
     return text;
   }
 

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "crypto/random_buffer.h"
+
 namespace sp::crypto {
 
 namespace {
@@ -136,9 +138,13 @@ bool InitCrypto() {
   return sodium_init() >= 0;
 }
 
+// What crypto_box_keypair() does (random secret, fixed-base scalar
+// multiplication), with the secret from the buffered CSPRNG: an ephemeral key
+// per handshake then costs no system call (crypto/random_buffer.h).
 KeyPair GenerateKeyPair() {
   KeyPair pair;
-  crypto_box_keypair(pair.public_key, pair.secret.data());
+  RandomBytes(pair.secret.data(), kKeyBytes);
+  crypto_scalarmult_base(pair.public_key, pair.secret.data());
   return pair;
 }
 

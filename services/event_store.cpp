@@ -27,6 +27,10 @@ constexpr std::string_view kAckScript =
     "end "
     "return refused";
 
+bool IsNoGroup(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
+}
+
 }  // namespace
 
 std::string_view EventStore::AckScriptText() {
@@ -38,11 +42,13 @@ EventStore::EventStore(RedisLink& link, const Keys& keys)
 
 void EventStore::ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                               ClaimCallback cb) {
+  ClaimPendingOnce(client, cursor, count, std::move(cb), false);
+}
+
+void EventStore::ClaimPendingOnce(const std::string& client, const std::string& cursor,
+                                  size_t count, ClaimCallback cb, bool retried) {
   std::string key = keys_.Events(client);
   std::string n = std::to_string(count);
-  // Once per pass over the pending list. BUSYGROUP is the normal answer;
-  // MKSTREAM lets a client connect before any event exists.
-  if (cursor == "0-0") link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
   // The whole pending list is this client's (one stream per client), whichever
   // consumer holds it: entries read under older consumer names are claimed too.
   // XPENDING gives each entry's delivery count; XAUTOCLAIM (same range, same
@@ -59,7 +65,15 @@ void EventStore::ClaimPending(const std::string& client, const std::string& curs
   });
   bool sent =
       link_.Command({"XAUTOCLAIM", key, kGroup, kConsumer, "0", cursor, "COUNT", n},
-                    [counts, cb](const redisReply* r) {
+                    [this, client, cursor, count, counts, cb, retried, key](const redisReply* r) {
+                      // The session start script creates the group; it is missing here only
+                      // when the stream was deleted since: create it (MKSTREAM, at "0") and
+                      // claim again, instead of an XGROUP CREATE before every claim.
+                      if (IsNoGroup(r) && !retried) {
+                        link_.Command({"XGROUP", "CREATE", key, kGroup, "0", "MKSTREAM"});
+                        ClaimPendingOnce(client, cursor, count, cb, true);
+                        return;
+                      }
                       Claimed claimed;
                       if (IsError(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
                           !ParseEntries(r->element[1], &claimed.entries)) {

@@ -31,8 +31,10 @@ class EventStore {
 
   EventStore(RedisLink& link, const Keys& keys);
 
-  // Creates the group when missing, then claims up to `count` of the client's
-  // pending entries from `cursor` on ("0-0" = from the start).
+  // Claims up to `count` of the client's pending entries from `cursor` on
+  // ("0-0" = from the start); creates the group only when Redis says it is
+  // missing (NOGROUP), then claims again. Session start claims its first page
+  // in its own script (services/session_start.h).
   void ClaimPending(const std::string& client, const std::string& cursor, size_t count,
                     ClaimCallback cb);
   // Queues a read of up to `count` never-delivered entries (XREADGROUP ... >);
@@ -77,6 +79,8 @@ class EventStore {
   void SendAcks(std::shared_ptr<AckCall> call);
   void SendRedeliveries(const std::string& client,
                         const std::vector<std::pair<std::string, uint32_t>>& redeliveries);
+  void ClaimPendingOnce(const std::string& client, const std::string& cursor, size_t count,
+                        ClaimCallback cb, bool retried);
 
   RedisLink& link_;
   const Keys& keys_;

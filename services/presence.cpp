@@ -1,6 +1,7 @@
 #include "services/presence.h"
 
 #include <charconv>
+#include <cstddef>
 
 #include "services/redis_reply.h"
 #include "shared/messages.h"
@@ -17,20 +18,6 @@ constexpr std::string_view kEndScript =
     "redis.call('DEL', KEYS[1]) "
     "return redis.call('SMEMBERS', KEYS[2])";
 
-// KEYS: sp:{ID}:epoch, sp:{ID}:presence, sp:{ID}:groups (one slot). ARGV:
-// node, session, since, control channel, client. The epoch is taken, recorded
-// and published in one step, so announcements leave in epoch order. The epoch
-// key never expires: restarting the count would let an old live session
-// outrank new ones. Returns {epoch, 1 if another session was present, groups}.
-constexpr std::string_view kStartScript =
-    "local epoch = redis.call('INCR', KEYS[1]) "
-    "local present = redis.call('EXISTS', KEYS[2]) "
-    "redis.call('HSET', KEYS[2], 'node', ARGV[1], 'session', ARGV[2], 'since', ARGV[3], "
-    "           'epoch', epoch) "
-    "redis.call('PUBLISH', ARGV[4], 'session ' .. ARGV[5] .. ' ' .. ARGV[1] .. ' ' .. "
-    "           ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. epoch) "
-    "return {epoch, present, redis.call('SMEMBERS', KEYS[3])}";
-
 template <class T>
 bool ParseNumber(std::string_view text, T* out) {
   return std::from_chars(text.data(), text.data() + text.size(), *out).ec == std::errc();
@@ -45,7 +32,6 @@ Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
       keys_(keys),
       node_(std::move(node)),
       node_ttl_ms_(node_ttl_ms),
-      start_script_(kStartScript),
       end_script_(kEndScript) {}
 
 void Presence::Listen(KickHandler on_session) {
@@ -65,36 +51,32 @@ void Presence::Listen(KickHandler on_session) {
   });
 }
 
-void Presence::SessionStarted(const std::string& client, const std::string& session,
-                              int64_t since_ms, std::function<void(const SessionStart&)> on_start) {
-  std::string since = std::to_string(since_ms);
-  std::string epoch_key = keys_.Epoch(client);  // Argv holds views: keep the keys alive
-  std::string presence_key = keys_.Presence(client);
-  std::string groups_key = keys_.ClientGroups(client);
-  std::string channel = keys_.ControlChannel();
-  bool sent = start_script_.Run(
-      commands_, {"3", epoch_key, presence_key, groups_key, node_, session, since, channel, client},
-      [on_start](const redisReply* r) {
-        LogIfError(r, "redis.session_start_failed");
-        SessionStart start;
-        if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-            r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer > 0) {
-          start.epoch = static_cast<uint64_t>(r->element[0]->integer);
-          start.replaced_live_session =
-              r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == 1;
-          const redisReply* groups = r->element[2];
-          for (size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i)
-            start.groups.emplace_back(ReplyText(groups->element[i]));
-        }
-        on_start(start);
-      });
-  commands_.Command({"HSET", keys_.NodeClients(node_), client, since});
-  commands_.Command({"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_)});
-  if (!sent) on_start(SessionStart{});
+void Presence::NodeHolds(const std::string& client, int64_t since_ms) {
+  holds_.push_back(client);
+  holds_.push_back(std::to_string(since_ms));
+}
+
+void Presence::Flush() {
+  if (holds_.empty() || !commands_.IsUp()) return;  // kept until Redis is back
+  std::string key = keys_.NodeClients(node_);       // Argv holds views: keep them alive
+  RedisLink::Argv hset = {"HSET", key};
+  hset.insert(hset.end(), holds_.begin(), holds_.end());
+  commands_.Command(hset);
+  // Created here when it was empty: it must not outlive a node that dies now.
+  commands_.Command({"PEXPIRE", key, std::to_string(node_ttl_ms_)});
+  holds_.clear();
 }
 
 void Presence::SessionEnded(const std::string& client, const std::string& session,
                             std::function<void(const std::vector<std::string>& groups)> on_left) {
+  // A start still batched must not land after this end's HDEL.
+  for (size_t i = 0; i < holds_.size();) {
+    auto at = holds_.begin() + static_cast<std::ptrdiff_t>(i);
+    if (*at == client)
+      holds_.erase(at, at + 2);
+    else
+      i += 2;
+  }
   std::string presence_key = keys_.Presence(client);  // Argv holds views: keep them alive
   std::string groups_key = keys_.ClientGroups(client);
   end_script_.Run(commands_, {"2", presence_key, groups_key, session},
@@ -126,6 +108,7 @@ void Presence::Beat(const NodeInfo& info) {
 }
 
 void Presence::NodeStopping() {
+  holds_.clear();  // the list goes as a whole
   commands_.Command({"DEL", keys_.Node(node_), keys_.NodeClients(node_)});
   commands_.Command({"SREM", keys_.Nodes(), node_});
 }

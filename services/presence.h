@@ -30,13 +30,6 @@ struct SessionAnnouncement {
   uint64_t epoch = 0;    // from INCR sp:{ID}:epoch: the higher is the newer session
 };
 
-// What Redis said when a session started.
-struct SessionStart {
-  uint64_t epoch = 0;                  // 0 when Redis gave none
-  bool replaced_live_session = false;  // another session of the client was present
-  std::vector<std::string> groups;     // sp:{ID}:groups
-};
-
 class Presence {
  public:
   using KickHandler = std::function<void(const SessionAnnouncement&)>;
@@ -48,12 +41,12 @@ class Presence {
   // announced by any node (this one included).
   void Listen(KickHandler on_session);
 
-  // Takes the session's epoch, records the session and tells every node, so
-  // an older one is closed; `on_start` gets the epoch, whether it replaced a
-  // live session and the client's groups, all in the same round trip.
-  // Only for an authenticated client: it writes under the client's name.
-  void SessionStarted(const std::string& client, const std::string& session, int64_t since_ms,
-                      std::function<void(const SessionStart&)> on_start);
+  // A session started here (services/session_start.h took its epoch and
+  // recorded its presence): adds it to this node's client list, a key of the
+  // node's, outside the client's slot, so not in the start script. Batched
+  // until Flush(): one HSET and one PEXPIRE per loop iteration, not per session.
+  void NodeHolds(const std::string& client, int64_t since_ms);
+  void Flush();
   // Removes the presence entry only if it still names this session; then
   // (only then: the client has left, not moved) `on_left` gets its groups.
   void SessionEnded(const std::string& client, const std::string& session,
@@ -69,8 +62,8 @@ class Presence {
   const Keys& keys_;
   std::string node_;
   uint64_t node_ttl_ms_;
-  LuaScript start_script_;
   LuaScript end_script_;
+  std::vector<std::string> holds_;  // client, since, client, since, ... for Flush()
 };
 
 }  // namespace sp::services

@@ -35,6 +35,21 @@ struct ClientRecord {
   std::string group_policy;
 };
 
+// The fields Lookup reads, in this order (HMGET); the session start script
+// reads the same ones (services/session_start.cpp).
+constexpr const char* kClientRecordFields[] = {"pk",
+                                               "disabled",
+                                               "quota_events_per_s",
+                                               "quota_bytes_per_s",
+                                               "quota_events_per_day",
+                                               "quota_bytes_per_day",
+                                               "direct",
+                                               "groups"};
+
+// Builds the record from an HMGET reply of kClientRecordFields (Unavailable
+// when the reply is an error or has another shape; NotFound without a key).
+ClientRecord ParseClientRecord(const redisReply* hmget);
+
 class Registry {
  public:
   using Callback = std::function<void(ClientRecord record)>;

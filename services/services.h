@@ -18,6 +18,7 @@
 #include "services/redis_link.h"
 #include "services/registry.h"
 #include "services/revocations.h"
+#include "services/session_start.h"
 #include "services/usage.h"
 
 namespace sp::services {
@@ -45,6 +46,7 @@ class Services {
         registry(commands, keys),
         usage(commands, keys, config.node),
         presence(commands, subscriber, keys, config.node, config.node_ttl_ms),
+        session_start(commands, keys, config.node),
         notifier(commands, subscriber, keys, config.redis.db),
         revocations(subscriber, keys, config.redis.db),
         queue_depths(commands, keys) {}
@@ -59,6 +61,7 @@ class Services {
   Registry registry;
   Usage usage;
   Presence presence;
+  SessionStarter session_start;
   Notifier notifier;
   Revocations revocations;
   QueueDepths queue_depths;

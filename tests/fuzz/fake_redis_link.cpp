@@ -102,6 +102,13 @@ struct Store {
   std::string XGroupCreate(const Argv& argv);
   std::string XPending(const Argv& argv);
   std::string XAutoClaim(const Argv& argv);
+  // The claim of XAUTOCLAIM from `start`: {next, entries, counts, deleted} as RESP.
+  struct Claim {
+    std::string next, entries, counts, deleted;
+    size_t n_claimed = 0, n_deleted = 0;
+  };
+  Claim ClaimFrom(Stream& s, uint64_t start, size_t limit);
+  std::string SessionStart(const Argv& argv);
   std::string XReadGroup(const Argv& argv);
   std::string XAdd(const Argv& argv, size_t star);
   // The ids are argv[first_id, end_id) (end_id 0: to the end).
@@ -252,32 +259,70 @@ std::string Store::XPending(const Argv& argv) {
   return Array(count) + items;
 }
 
+Store::Claim Store::ClaimFrom(Stream& s, uint64_t start, size_t limit) {
+  Claim c;
+  auto p = s.pending.lower_bound(start);
+  while (p != s.pending.end() && c.n_claimed + c.n_deleted < limit) {
+    auto e = s.entries.find(p->first);
+    if (e == s.entries.end()) {  // Redis 7: gone from the stream, dropped from the list
+      c.deleted += Bulk(IdText(p->first));
+      ++c.n_deleted;
+      p = s.pending.erase(p);
+      continue;
+    }
+    c.entries += Entry(e->first, e->second);
+    ++c.n_claimed;
+    ++p->second;
+    c.counts += Int(p->second);
+    ++p;
+  }
+  c.next = p == s.pending.end() ? "0-0" : IdText(p->first);
+  return c;
+}
+
 // XAUTOCLAIM key group consumer min-idle start COUNT n -> [next, [entries], [deleted]]
 std::string Store::XAutoClaim(const Argv& argv) {
   auto it = streams.find(std::string(argv[1]));
   if (it == streams.end() || !it->second.has_group) return "-NOGROUP No such key or group\r\n";
-  Stream& s = it->second;
   auto start = ParseId(argv[5]);
   size_t limit = std::stoul(std::string(argv[7]));
   FUZZ_CHECK(start.has_value() && limit > 0);
-  std::string claimed, deleted;
-  size_t n_claimed = 0, n_deleted = 0;
-  auto p = s.pending.lower_bound(*start);
-  while (p != s.pending.end() && n_claimed + n_deleted < limit) {
-    auto e = s.entries.find(p->first);
-    if (e == s.entries.end()) {  // Redis 7: gone from the stream, dropped from the list
-      deleted += Bulk(IdText(p->first));
-      ++n_deleted;
-      p = s.pending.erase(p);
-      continue;
-    }
-    claimed += Entry(e->first, e->second);
-    ++n_claimed;
-    ++p->second;
-    ++p;
+  Claim c = ClaimFrom(it->second, *start, limit);
+  return Array(3) + Bulk(c.next) + Array(c.n_claimed) + c.entries + Array(c.n_deleted) + c.deleted;
+}
+
+// The session start script (services/session_start.cpp): KEYS client, epoch,
+// presence, groups, events; ARGV pk, node, session, since, channel, client,
+// group, consumer, count. The record check and the claim are carried out;
+// presence is only answered (no live session replaced, no groups), as the
+// presence scripts are.
+std::string Store::SessionStart(const Argv& argv) {
+  FUZZ_CHECK(argv.size() == 17 && argv[2] == "5");
+  std::string record =
+      HMGet({"HMGET", argv[3], "pk", "disabled", "quota_events_per_s", "quota_bytes_per_s",
+             "quota_events_per_day", "quota_bytes_per_day", "direct", "groups"});
+  auto h = hashes.find(std::string(argv[3]));
+  auto field = [&](const char* name) -> const std::string* {
+    if (h == hashes.end()) return nullptr;
+    auto f = h->second.find(name);
+    return f == h->second.end() ? nullptr : &f->second;
+  };
+  const std::string* pk = field("pk");
+  const std::string* off = field("disabled");
+  bool disabled = off != nullptr && !off->empty() && *off != "0" && *off != "false";
+  if (pk == nullptr || *pk != argv[8] || disabled) return Array(1) + record;
+  std::string head =
+      Array(8) + record + Int(static_cast<long long>(next_epoch++)) + Int(0) + Array(0);
+  auto it = streams.find(std::string(argv[7]));
+  if (it == streams.end() || !it->second.has_group) {
+    XGroupCreate({"XGROUP", "CREATE", argv[7], argv[14], "0", "MKSTREAM"});
+    return head + Bulk("0-0") + Array(0) + Array(0) + Array(0);
   }
-  std::string next = p == s.pending.end() ? "0-0" : IdText(p->first);
-  return Array(3) + Bulk(next) + Array(n_claimed) + claimed + Array(n_deleted) + deleted;
+  size_t limit = std::stoul(std::string(argv[16]));
+  FUZZ_CHECK(limit > 0);
+  Claim c = ClaimFrom(it->second, 0, limit);
+  return head + Bulk(c.next) + Array(c.n_claimed) + c.entries + Array(c.n_claimed) + c.counts +
+         Array(c.n_deleted) + c.deleted;
 }
 
 // XREADGROUP GROUP g consumer COUNT n STREAMS key... >... -> [[key, [entries]]...] or nil
@@ -337,9 +382,9 @@ std::string Store::Ack(std::string_view key, const Argv& argv, size_t first_id, 
   return Int(n);
 }
 
-// Scripts are told apart by what they call: the ack script (XACK + XDEL) is
-// carried out; the usage, presence and daily-quota scripts only answer 1
-// (count it, fits in the day's allowance).
+// Scripts are told apart by what they call: the ack script (XACK + XDEL) and
+// the session start script are carried out; the usage, presence and
+// daily-quota scripts only answer 1 (count it, fits in the day's allowance).
 std::string Store::Eval(const Argv& argv) {
   const std::string_view script = argv[1];
   // Ack script: numkeys, the streams, the group, then per stream n and n ids.
@@ -359,9 +404,7 @@ std::string Store::Eval(const Argv& argv) {
     FUZZ_CHECK(a == argv.size());
     return Int(0);  // no stream refused
   }
-  // The session start script: {epoch, no live session replaced, no groups}.
-  if (script.find("'INCR'") != std::string_view::npos)
-    return Array(3) + Int(static_cast<long long>(next_epoch++)) + Int(0) + Array(0);
+  if (script.find("'XAUTOCLAIM'") != std::string_view::npos) return SessionStart(argv);
   return Int(1);
 }
 

@@ -90,6 +90,28 @@ TEST_CASE("events pushed while the client is offline arrive after it connects") 
   CHECK(order.size() == 5);
 }
 
+TEST_CASE("a client whose stream was deleted gets what is pushed afterwards") {
+  Fixture f;
+  auto key = sp::crypto::GenerateKeyPair();
+  f.redis.Provision("8", key);
+  f.Connect("8", key).reset();  // the group exists now
+  REQUIRE(f.redis.Integer({"EXISTS", Events("8")}) == 1);
+  f.redis.Command({"DEL", Events("8")});  // stream and group gone while offline
+  auto client = f.Connect("8", key);
+  std::string id = f.redis.Xadd("8", "after", "x");
+  auto m = client->ReceiveType("server-event", 5s);
+  REQUIRE(m);
+  CHECK((*m)["eventId"] == id);
+  // Deleted again under a live session: the next read creates the group again.
+  client->Ack(id);
+  REQUIRE(f.Eventually([&] { return f.redis.Integer({"XLEN", Events("8")}) == 0; }));
+  f.redis.Command({"DEL", Events("8")});
+  std::string next = f.redis.Xadd("8", "again", "y");
+  m = client->ReceiveType("server-event", 5s);
+  REQUIRE(m);
+  CHECK((*m)["eventId"] == next);
+}
+
 TEST_CASE(
     "a client that never acks gets the event max-attempts times with growing gaps, then "
     "it is dead-lettered and the next events flow") {

@@ -86,6 +86,48 @@ TEST_CASE("nothing is written under a client's name before the registry accepted
   CHECK(keys->elements == 0);
 }
 
+TEST_CASE("a refused client changes no delivery count, epoch or presence of the real one") {
+  Env env;
+  auto key = sp::crypto::GenerateKeyPair();
+  env.redis.Provision("owner", key);
+  std::string id = env.redis.Xadd("owner", "t", "x");
+  {
+    auto c = env.Connect("owner", key);
+    auto ev = c->ReceiveType("server-event", 5s);  // delivered once, never acked
+    REQUIRE(ev);
+  }
+  auto pending_count = [&] {
+    auto r = env.redis.Command({"XPENDING", "sp:{owner}:events", "sealpost", id, id, "1"});
+    return r->elements == 1 ? r->element[0]->element[3]->integer : -1;
+  };
+  REQUIRE(env.Eventually([&] {
+    return env.redis.Integer({"EXISTS", "sp:{owner}:presence"}) == 0;
+  }));
+  long long count = pending_count();
+  std::string epoch = env.redis.String({"GET", "sp:{owner}:epoch"});
+  REQUIRE(count >= 1);
+  for (int i = 0; i < 3; ++i) {
+    WireClient impostor;  // the right id, another key
+    REQUIRE(impostor.Connect(env.server.Port()));
+    CHECK(impostor.Handshake(env.server.PublicKey(), sp::crypto::GenerateKeyPair(), "owner") ==
+          "unknown_client");
+  }
+  env.redis.Command({"HSET", "sp:{owner}:client", "disabled", "1"});
+  WireClient disabled;  // the right key, but disabled
+  REQUIRE(disabled.Connect(env.server.Port()));
+  CHECK(disabled.Handshake(env.server.PublicKey(), key, "owner") == "client_disabled");
+  CHECK(pending_count() == count);
+  CHECK(env.redis.String({"GET", "sp:{owner}:epoch"}) == epoch);
+  CHECK(env.redis.Integer({"EXISTS", "sp:{owner}:presence"}) == 0);
+  // Enabled again, the owner gets the event with the next attempt number.
+  env.redis.Command({"HSET", "sp:{owner}:client", "disabled", "0"});
+  auto c = env.Connect("owner", key);
+  auto ev = c->ReceiveType("server-event", 5s);
+  REQUIRE(ev);
+  CHECK((*ev)["eventId"] == id);
+  CHECK((*ev)["attempt"] == count + 1);
+}
+
 TEST_CASE("a live session ends within a second when its client is disabled, rekeyed or removed") {
   Env env;
   struct Change {
@@ -281,10 +323,14 @@ TEST_CASE("presence names the node while connected and disappears after") {
       return IsNodeOf(node, env.server);
     }));
     std::string node_clients = "sp:node:" + node + ":clients";
-    CHECK(env.redis.Integer({"HEXISTS", node_clients, "p1"}) == 1);
+    // Batched per loop iteration: it may land just after the welcome.
+    CHECK(env.Eventually([&] { return env.redis.Integer({"HEXISTS", node_clients, "p1"}) == 1; }));
     CHECK(env.redis.Integer({"PTTL", node_clients}) > 0);  // expires if the node dies
   }
   CHECK(env.Eventually([&] { return env.redis.Integer({"EXISTS", "sp:{p1}:presence"}) == 0; }));
+  CHECK(env.Eventually([&] {
+    return env.redis.Integer({"HEXISTS", "sp:node:" + node + ":clients", "p1"}) == 0;
+  }));
   CHECK(env.redis.Integer({"EXISTS", "sp:node:" + node}) == 1);
 }
 

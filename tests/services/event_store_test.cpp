@@ -492,3 +492,23 @@ TEST_CASE("a usage flush writes every client's counters, 256 hashes per script c
   env.Sync();
   CHECK(env.redis.String({"HGET", env.keys.Usage("u1"), "delivered"}) == "5");
 }
+
+TEST_CASE("a claim without the group creates it (at 0) and claims again") {
+  StoreEnv env;
+  auto ids = env.Add("c9", 2);  // pushed before any group exists
+  EventStore::Claimed claimed = env.Claim("c9", 10);
+  CHECK(claimed.entries.empty());
+  CHECK(claimed.next_cursor == "0-0");
+  // The group starts at 0: what was there before is read.
+  auto read = env.ReadNew("c9", 10);
+  REQUIRE(read.size() == 2);
+  CHECK(read[0].id == ids[0]);
+  // With the group in place no XGROUP CREATE is sent at all.
+  auto stats = env.redis.Command({"INFO", "commandstats"});
+  std::string text(stats->str, stats->len);
+  CHECK(text.find("cmdstat_xgroup|create:calls=1,") != std::string::npos);
+  env.Claim("c9", 10);
+  stats = env.redis.Command({"INFO", "commandstats"});
+  text.assign(stats->str, stats->len);
+  CHECK(text.find("cmdstat_xgroup|create:calls=1,") != std::string::npos);
+}
