@@ -167,6 +167,11 @@ void RedisLink::Connect() {
     return;
   }
   ac_->data = this;
+  // hiredis frees its read buffer whenever it drains with more than 16 KiB
+  // unused, then grows it again for the next batch of replies: under load that
+  // is a large malloc/free pair (and a malloc_consolidate) per read. One
+  // buffer per link, kept at its high-water mark, is cheaper.
+  ac_->c.reader->maxbuf = 0;
   connected_ = false;
   handshake_failed_ = false;
   if (!AttachToLoop(ac_, loop_)) {
