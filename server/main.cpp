@@ -86,8 +86,12 @@ void OnSignal(uv_signal_t* handle, int signum) {
   s->stopping = true;
   sp::log::Info("node.stopping", {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
   uv_close(reinterpret_cast<uv_handle_t*>(&s->listener), nullptr);  // stop accepting
-  uv_signal_stop(&s->sigterm);
-  uv_signal_stop(&s->sigint);
+  // Still handled (and ignored above) while draining, but no longer keeping
+  // the loop alive: a worker gets Ctrl-C's SIGINT with its whole process
+  // group and then the supervisor's SIGTERM, and the second signal must not
+  // kill it in the middle of its drain.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s->sigterm));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s->sigint));
   s->hub->BeginShutdown(StopLinks);
 }
 

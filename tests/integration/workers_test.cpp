@@ -231,6 +231,24 @@ TEST_CASE("--workers 3: SIGTERM to the supervisor drains every worker, exit 0, n
         std::string::npos);
 }
 
+TEST_CASE("--workers 3: Ctrl-C (SIGINT to the whole process group) drains every worker too") {
+  Workers w(3);
+  std::map<int, pid_t> pids = WorkerPids(w.env.server.Proc().Stderr());
+  REQUIRE(pids.size() == 3);
+  // Each worker gets SIGINT from the terminal, then SIGTERM from the
+  // supervisor: the second signal must not cut its drain short.
+  REQUIRE(kill(-w.env.server.Proc().Pid(), SIGINT) == 0);
+  CHECK(w.env.server.Proc().Wait(15s) == 0);
+  for (auto [index, pid] : pids) {
+    CAPTURE(index);
+    CHECK(ProcessGone(pid));
+  }
+  std::string log = w.env.server.Proc().Stderr();
+  CHECK(Count(log, "node.drained") == 3);
+  CHECK(Count(log, "worker.exited") == 3);
+  CHECK(log.find("signal=SIGTERM") == std::string::npos);  // no worker killed by a signal
+}
+
 TEST_CASE("--workers 2: workers stop when their supervisor is killed with SIGKILL") {
   Workers w(2);
   std::map<int, pid_t> pids = WorkerPids(w.env.server.Proc().Stderr());
