@@ -27,10 +27,6 @@ constexpr std::string_view kAckScript =
     "end "
     "return refused";
 
-bool IsNoGroup(const redisReply* r) {
-  return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
-}
-
 }  // namespace
 
 std::string_view EventStore::AckScriptText() {

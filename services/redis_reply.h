@@ -23,6 +23,11 @@ inline bool IsError(const redisReply* r) {
   return r == nullptr || r->type == REDIS_REPLY_ERROR;
 }
 
+// The stream or its consumer group is gone (deleted under a live session).
+inline bool IsNoGroup(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
+}
+
 // Logs an error reply as warning `event` with error=<its text>; true when `r`
 // was one. A lost link (nullptr) is not logged here: the link logs it.
 bool LogIfError(const redisReply* r, std::string_view event);

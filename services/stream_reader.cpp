@@ -10,10 +10,6 @@
 namespace sp::services {
 namespace {
 
-bool IsNoGroup(const redisReply* r) {
-  return r && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 7) == "NOGROUP";
-}
-
 void FailAll(const std::vector<StreamReader::ReadCallback>& cbs) {
   for (const auto& cb : cbs) cb(false, {});
 }

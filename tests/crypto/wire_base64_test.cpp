@@ -20,22 +20,23 @@ struct Decoded {
   bool operator==(const Decoded&) const = default;
 };
 
-Decoded Fast(std::string_view text, size_t cap) {
+using DecodeFn = bool (*)(std::string_view, uint8_t*, size_t, size_t*);
+
+Decoded DecodeWith(DecodeFn decode, std::string_view text, size_t cap) {
   Decoded d;
   d.bytes.resize(cap + 1);
   size_t n = 0;
-  d.ok = sp::wire::Base64DecodeTo(text, d.bytes.data(), cap, &n);
+  d.ok = decode(text, d.bytes.data(), cap, &n);
   d.bytes.resize(d.ok ? n : 0);
   return d;
 }
 
+Decoded Fast(std::string_view text, size_t cap) {
+  return DecodeWith(&sp::wire::Base64DecodeTo, text, cap);
+}
+
 Decoded Sodium(std::string_view text, size_t cap) {
-  Decoded d;
-  d.bytes.resize(cap + 1);
-  size_t n = 0;
-  d.ok = sp::crypto::Base64DecodeInto(text, d.bytes.data(), cap, &n);
-  d.bytes.resize(d.ok ? n : 0);
-  return d;
+  return DecodeWith(&sp::crypto::Base64DecodeInto, text, cap);
 }
 
 std::string FastEncode(const std::vector<uint8_t>& data) {

@@ -15,6 +15,31 @@ using sp::proto::FlatObject;
 using sp::proto::ParseClientMessage;
 using sp::proto::ParseClientMessageTree;
 
+namespace {
+
+// `text` with up to two bytes replaced, inserted or deleted (never empty).
+std::string Mutated(std::mt19937& rng, std::string text, const std::string& bytes) {
+  int edits = static_cast<int>(rng() % 3);
+  for (int e = 0; e < edits; ++e) {
+    size_t at = rng() % text.size();
+    char c = bytes[rng() % bytes.size()];
+    switch (rng() % 3) {
+      case 0:
+        text[at] = c;
+        break;
+      case 1:
+        text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+        break;
+      default:
+        text.erase(at, 1);
+    }
+    if (text.empty()) text.push_back('{');
+  }
+  return text;
+}
+
+}  // namespace
+
 TEST_CASE("flat JSON: simple objects are scanned, anything else is not simple") {
   FlatObject o;
   REQUIRE(o.Scan(R"( { "type" : "ack", "ts":-12 ,"eventId":"1-2"} )"));
@@ -68,23 +93,7 @@ TEST_CASE("simple acks: the fast path and the general parser always agree") {
   const std::string bytes = "{}[]\":,-0123456789 \t\n\\eE.tnfaukcIdvy\x01\x80";
   size_t fast_taken = 0;
   for (int round = 0; round < 100000; ++round) {
-    std::string text = seeds[rng() % std::size(seeds)];
-    int edits = static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      size_t at = rng() % text.size();
-      char c = bytes[rng() % bytes.size()];
-      switch (rng() % 3) {
-        case 0:
-          text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          text.erase(at, 1);
-      }
-      if (text.empty()) text.push_back('{');
-    }
+    std::string text = Mutated(rng, seeds[rng() % std::size(seeds)], bytes);
     auto fast = ParseClientMessage(text);
     auto tree = ParseClientMessageTree(text);
     REQUIRE(fast.index() == tree.index());
@@ -113,23 +122,7 @@ TEST_CASE("simple server-events: the fast path and the general parser always agr
   const std::string bytes = "{}[]\":,-0123456789 \t\n\\eE.tnfaukcIdvy\x01\x80";
   size_t fast_taken = 0;
   for (int round = 0; round < 100000; ++round) {
-    std::string text = seeds[rng() % std::size(seeds)];
-    int edits = static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      size_t at = rng() % text.size();
-      char c = bytes[rng() % bytes.size()];
-      switch (rng() % 3) {
-        case 0:
-          text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          text.erase(at, 1);
-      }
-      if (text.empty()) text.push_back('{');
-    }
+    std::string text = Mutated(rng, seeds[rng() % std::size(seeds)], bytes);
     auto fast = sp::proto::ParseServerMessage(text);
     auto tree = sp::proto::ParseServerMessageTree(text);
     REQUIRE(fast.index() == tree.index());
