@@ -1,6 +1,6 @@
 #include "client/redis_sync.h"
 
-#include "services/redis_link.h"
+#include "services/redis_endpoint.h"
 
 namespace sealpost::tools {
 

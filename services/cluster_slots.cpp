@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "services/redis_reply.h"
 
@@ -56,7 +57,7 @@ size_t SlotMap::IndexOf(const ClusterNode& node) {
   return nodes_.size() - 1;
 }
 
-bool SlotMap::Parse(const redisReply* reply, std::string* error) {
+bool SlotMap::Parse(const redisReply* reply, std::string* error, std::string_view asked_host) {
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
     *error = "CLUSTER SLOTS: not an array";
     return false;
@@ -71,15 +72,26 @@ bool SlotMap::Parse(const redisReply* reply, std::string* error) {
       *error = "CLUSTER SLOTS: malformed slot range";
       return false;
     }
-    const redisReply* primary = range->element[2];
-    if (primary->type != REDIS_REPLY_ARRAY || primary->elements < 2 ||
-        primary->element[0]->type != REDIS_REPLY_STRING ||
-        primary->element[1]->type != REDIS_REPLY_INTEGER) {
-      *error = "CLUSTER SLOTS: malformed node";
-      return false;
+    ClusterNode node;
+    for (size_t n = 2; n < range->elements; ++n) {
+      const redisReply* entry = range->element[n];
+      if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 ||
+          entry->element[0]->type != REDIS_REPLY_STRING ||
+          entry->element[1]->type != REDIS_REPLY_INTEGER || entry->element[1]->integer <= 0 ||
+          entry->element[1]->integer > 65535) {
+        *error = "CLUSTER SLOTS: malformed node";
+        return false;
+      }
+      std::string_view host = ReplyText(entry->element[0]);
+      if (host.empty() || host == "?") host = asked_host;
+      ClusterNode address{std::string(host), static_cast<int>(entry->element[1]->integer)};
+      if (n == 2) {
+        node = address;
+      } else if (std::find(next.replicas_.begin(), next.replicas_.end(), address) ==
+                 next.replicas_.end()) {
+        next.replicas_.push_back(address);
+      }
     }
-    ClusterNode node{std::string(ReplyText(primary->element[0])),
-                     static_cast<int>(primary->element[1]->integer)};
     size_t index = next.IndexOf(node);
     for (uint32_t s = first; s <= last; ++s) {
       next.owner_[s] = static_cast<uint16_t>(index);
@@ -102,6 +114,44 @@ std::optional<size_t> SlotMap::NodeOf(uint16_t slot) const {
 void SlotMap::Move(uint16_t slot, const ClusterNode& node) {
   if (slot >= kClusterSlots) return;
   owner_[slot] = static_cast<uint16_t>(IndexOf(node));
+}
+
+}  // namespace sp::services
+
+namespace sp::services {
+namespace {
+
+bool Is(std::string_view word, std::string_view upper) {
+  if (word.size() != upper.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i)
+    if (std::toupper(static_cast<unsigned char>(word[i])) != upper[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> CommandKey(const std::vector<std::string_view>& argv) {
+  if (argv.size() < 2) return std::nullopt;
+  std::string_view name = argv[0];
+  if (Is(name, "EVAL") || Is(name, "EVALSHA") || Is(name, "EVAL_RO") || Is(name, "EVALSHA_RO") ||
+      Is(name, "FCALL")) {
+    if (argv.size() < 4 || argv[2] == "0") return std::nullopt;
+    return argv[3];
+  }
+  if (Is(name, "XREAD") || Is(name, "XREADGROUP")) {
+    for (size_t i = 1; i + 1 < argv.size(); ++i)
+      if (Is(argv[i], "STREAMS")) return argv[i + 1];
+    return std::nullopt;
+  }
+  for (std::string_view keyless :
+       {"PING",   "INFO",    "CONFIG",   "SCRIPT",   "CLUSTER", "PUBLISH", "ROLE",
+        "TIME",   "COMMAND", "DBSIZE",   "SELECT",   "AUTH",    "ECHO",    "WAIT",
+        "CLIENT", "ASKING",  "FUNCTION", "LASTSAVE", "MULTI",   "EXEC"})
+    if (Is(name, keyless)) return std::nullopt;
+  // Subcommand first, key second.
+  for (std::string_view sub : {"XGROUP", "XINFO", "OBJECT", "MEMORY"})
+    if (Is(name, sub)) return argv.size() > 2 ? std::optional(argv[2]) : std::nullopt;
+  return argv[1];
 }
 
 }  // namespace sp::services

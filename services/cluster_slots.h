@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "services/redis_endpoint.h"
+
 struct redisReply;
 
 namespace sp::services {
@@ -28,19 +30,17 @@ std::string_view HashTag(std::string_view key);
 
 uint16_t KeySlot(std::string_view key);
 
-struct ClusterNode {
-  std::string host;
-  int port = 0;
-  bool operator==(const ClusterNode&) const = default;
-};
+using ClusterNode = RedisAddress;
 
 // Slot -> index into Nodes() of the primary serving it.
 class SlotMap {
  public:
   // From a CLUSTER SLOTS reply: [[start, end, [host, port, id...], replicas...]...].
   // False (and the map unchanged) when the reply is not one, or leaves a slot
-  // without a primary.
-  [[nodiscard]] bool Parse(const redisReply* reply, std::string* error);
+  // without a primary. A node listed without a host ("" or "?") is at
+  // `asked_host`, the host of the node that answered.
+  [[nodiscard]] bool Parse(const redisReply* reply, std::string* error,
+                           std::string_view asked_host = "127.0.0.1");
 
   const std::vector<ClusterNode>& Nodes() const { return nodes_; }
   // The primary of `slot`, or nullopt before a successful Parse.
@@ -48,12 +48,26 @@ class SlotMap {
   // After a MOVED: `slot` now lives at host:port (added when new).
   void Move(uint16_t slot, const ClusterNode& node);
   bool Empty() const { return nodes_.empty(); }
+  // Every replica the map lists (they may be promoted: a cluster link keeps
+  // them to ask for the next map when primaries die).
+  const std::vector<ClusterNode>& Replicas() const { return replicas_; }
 
  private:
   size_t IndexOf(const ClusterNode& node);
 
   std::vector<ClusterNode> nodes_;
+  std::vector<ClusterNode> replicas_;
   std::array<uint16_t, kClusterSlots> owner_{};  // index into nodes_
 };
+
+}  // namespace sp::services
+
+namespace sp::services {
+
+// The key a command is routed by: the first key it names (EVAL/EVALSHA: the
+// first of KEYS; XREAD/XREADGROUP: the first stream), or nullopt for
+// commands without one (PING, CONFIG, SCRIPT, PUBLISH, ...), which any
+// primary serves.
+std::optional<std::string_view> CommandKey(const std::vector<std::string_view>& argv);
 
 }  // namespace sp::services

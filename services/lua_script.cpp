@@ -6,9 +6,13 @@
 
 namespace sp::services {
 
-bool LuaScript::Run(RedisLink& link, const RedisLink::Argv& tail, RedisLink::Callback cb) {
-  uint64_t generation = link.Generation();
-  bool by_sha = !sha_.empty() && sha_generation_ == generation;
+bool RedisLink::RunScript(LuaScript& script, const Argv& tail, Callback cb) {
+  return script.RunOnConnection(*this, tail, std::move(cb));
+}
+
+bool LuaScript::RunOnConnection(RedisLink& connection, const RedisLink::Argv& tail,
+                                RedisLink::Callback cb) {
+  bool by_sha = !sha_.empty() && SentOn(connection);
   RedisLink::Argv argv;
   argv.reserve(tail.size() + 2);
   argv.push_back(by_sha ? "EVALSHA" : "EVAL");
@@ -16,28 +20,53 @@ bool LuaScript::Run(RedisLink& link, const RedisLink::Argv& tail, RedisLink::Cal
   argv.insert(argv.end(), tail.begin(), tail.end());
   bool sent;
   if (by_sha) {
-    // The cache was flushed under us (SCRIPT FLUSH): back to EVAL, and load again.
-    sent = link.Command(argv, [this, cb = std::move(cb)](const redisReply* r) {
-      if (r != nullptr && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 8) == "NOSCRIPT") {
-        sha_.clear();
-        loading_generation_ = 0;
-      }
+    // The cache was flushed under us (SCRIPT FLUSH): back to EVAL.
+    sent = connection.Command(argv, [this, &connection, cb = std::move(cb)](const redisReply* r) {
+      if (r != nullptr && r->type == REDIS_REPLY_ERROR && ReplyText(r).substr(0, 8) == "NOSCRIPT")
+        ForgetOn(connection);
       if (cb) cb(r);
     });
   } else {
-    sent = link.Command(argv, std::move(cb));
+    sent = connection.Command(argv, std::move(cb));
+    if (sent) MarkSentOn(connection);
   }
-  if (sent && !by_sha && loading_generation_ != generation) {
-    loading_generation_ = generation;
-    // The script object outlives the link's callbacks (both belong to the
-    // long-lived services); a reply of nullptr (link lost) changes nothing.
-    link.Command({"SCRIPT", "LOAD", text_}, [this, generation](const redisReply* r) {
-      if (r == nullptr || r->type != REDIS_REPLY_STRING) return;
-      sha_ = std::string(ReplyText(r));
-      sha_generation_ = generation;
-    });
-  }
+  if (sent) LearnSha(connection);
   return sent;
+}
+
+bool LuaScript::SentOn(const RedisLink& connection) const {
+  for (const Sent& s : sent_)
+    if (s.connection == &connection) return s.generation == connection.Generation();
+  return false;
+}
+
+void LuaScript::MarkSentOn(const RedisLink& connection) {
+  for (Sent& s : sent_) {
+    if (s.connection == &connection) {
+      s.generation = connection.Generation();
+      return;
+    }
+  }
+  sent_.push_back({&connection, connection.Generation()});
+}
+
+void LuaScript::ForgetOn(const RedisLink& connection) {
+  for (Sent& s : sent_)
+    if (s.connection == &connection) s.generation = 0;
+}
+
+void LuaScript::LearnSha(RedisLink& connection) {
+  if (!sha_.empty() || sha_asked_) return;
+  sha_asked_ = true;
+  // The script object outlives the link's callbacks (both belong to the
+  // long-lived services). A lost reply lets the next call ask again.
+  bool sent = connection.Command({"SCRIPT", "LOAD", text_}, [this](const redisReply* r) {
+    if (r != nullptr && r->type == REDIS_REPLY_STRING)
+      sha_ = std::string(ReplyText(r));
+    else
+      sha_asked_ = false;
+  });
+  if (!sent) sha_asked_ = false;
 }
 
 bool IsTransientRedisError(const redisReply* r) {

@@ -1,5 +1,6 @@
 // Everything Redis, wired for one node: the narrow interface `connections/`
-// talks to. Two links: one for commands (pipelined), one subscribed.
+// talks to. Two links: one for commands (pipelined), one subscribed; on one
+// server, a Redis Cluster or a Sentinel-managed primary (redis_links.h).
 #pragma once
 
 #include <uv.h>
@@ -16,6 +17,7 @@
 #include "services/presence.h"
 #include "services/queue_depths.h"
 #include "services/redis_link.h"
+#include "services/redis_links.h"
 #include "services/registry.h"
 #include "services/revocations.h"
 #include "services/session_start.h"
@@ -37,8 +39,9 @@ class Services {
  public:
   Services(uv_loop_t* loop, const ServicesConfig& config)
       : keys(config.key_prefix),
-        commands(loop, config.redis, "commands"),
-        subscriber(loop, config.redis, "subscriber"),
+        links_(MakeRedisLinks(loop, config.redis)),
+        commands(*links_.commands),
+        subscriber(*links_.subscriber),
         events(commands, keys),
         inbound(commands, keys, config.inbound),
         mailbox(commands, keys, config.mailbox),
@@ -52,8 +55,13 @@ class Services {
         queue_depths(commands, keys) {}
 
   Keys keys;
-  RedisLink commands;
-  RedisLink subscriber;
+
+ private:
+  RedisLinks links_;
+
+ public:
+  RedisLink& commands;
+  RedisLink& subscriber;
   EventStore events;
   Inbound inbound;
   Mailbox mailbox;

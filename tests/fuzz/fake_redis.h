@@ -1,6 +1,6 @@
 // An in-memory stand-in for the few Redis commands a session uses, for the
-// whole-connection fuzz target. It replaces services::RedisLink at link time
-// (fake_redis_link.cpp defines RedisLink's member functions; the real
+// whole-connection fuzz target. It replaces services::RedisConnection at link time
+// (fake_redis_link.cpp defines RedisConnection's member functions; the real
 // redis_link.cpp is then never pulled from libsp_services.a), so services/ and
 // connections/ run unchanged. README.md explains the seam.
 //

@@ -1,6 +1,6 @@
-// services::RedisLink over the in-memory FakeRedis (fake_redis.h). Compiled
+// services::RedisConnection over the in-memory FakeRedis (fake_redis.h). Compiled
 // into the fuzz target itself, so the linker takes these definitions and never
-// pulls the real redis_link.cpp (hiredis sockets) out of libsp_services.a; a
+// pulls the real redis_connection.cpp (hiredis sockets) out of libsp_services.a; a
 // duplicate symbol at link time would mean something else still needs it.
 //
 // The store knows exactly the commands services/ sends for one session; any
@@ -18,7 +18,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "services/redis_link.h"
+#include "services/redis_connection.h"
 #include "tests/fuzz/check.h"
 #include "tests/fuzz/fake_redis.h"
 
@@ -79,7 +79,7 @@ struct Stream {
 };
 
 struct Subscription {
-  const services::RedisLink* link;
+  const services::RedisConnection* link;
   std::string channel;
   bool pattern;
   std::function<void(std::string_view, std::string_view)> on_message;
@@ -460,13 +460,13 @@ size_t FakeRedis::Queued() const {
 
 }  // namespace sp::fuzz
 
-// ---- services::RedisLink, as the rest of the server sees it -------------------
+// ---- services::RedisConnection, as the rest of the server sees it -------------------
 
 namespace sp::services {
 namespace {
 
 // A subscription made while the link is up is confirmed on the next delivery.
-void ConfirmLatestIfUp(const RedisLink* link) {
+void ConfirmLatestIfUp(const RedisConnection* link) {
   auto& store = fuzz::TheStore();
   if (!link->IsUp() || !store.subscriptions.back().on_confirmed) return;
   store.queue.push_back(store.subscriptions.back().on_confirmed);
@@ -474,13 +474,13 @@ void ConfirmLatestIfUp(const RedisLink* link) {
 
 }  // namespace
 
-RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
+RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
     : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)) {}
 
-RedisLink::~RedisLink() = default;
+RedisConnection::~RedisConnection() = default;
 
 // Comes up on the next delivery, as a real link does once connected.
-void RedisLink::Start() {
+void RedisConnection::Start() {
   started_ = true;
   stopping_ = false;
   fuzz::TheStore().queue.push_back([this] {
@@ -492,13 +492,13 @@ void RedisLink::Start() {
   });
 }
 
-void RedisLink::Stop(std::function<void()> done) {
+void RedisConnection::Stop(std::function<void()> done) {
   stopping_ = true;
   up_ = false;
   if (done) fuzz::TheStore().queue.push_back(std::move(done));
 }
 
-bool RedisLink::Command(const Argv& argv, Callback cb) {
+bool RedisConnection::Command(const Argv& argv, Callback cb) {
   if (!up_) return false;
   ++commands_sent_;
   std::string resp = fuzz::TheStore().Execute(argv);
@@ -512,8 +512,9 @@ bool RedisLink::Command(const Argv& argv, Callback cb) {
   return true;
 }
 
-void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
-                          std::function<void()> on_confirmed) {
+void RedisConnection::Subscribe(std::string channel,
+                                std::function<void(std::string_view)> on_message,
+                                std::function<void()> on_confirmed) {
   auto fn = [on_message = std::move(on_message)](std::string_view, std::string_view m) {
     on_message(m);
   };
@@ -522,13 +523,20 @@ void RedisLink::Subscribe(std::string channel, std::function<void(std::string_vi
   ConfirmLatestIfUp(this);
 }
 
-void RedisLink::PSubscribe(
+void RedisConnection::PSubscribe(
     std::string pattern,
     std::function<void(std::string_view channel, std::string_view message)> on_message,
     std::function<void()> on_confirmed) {
   fuzz::TheStore().subscriptions.push_back(
       {this, std::move(pattern), true, std::move(on_message), std::move(on_confirmed)});
   ConfirmLatestIfUp(this);
+}
+
+// One fake server: nothing to point elsewhere.
+void RedisConnection::Retarget(const RedisAddress&) {}
+
+RedisLinkStats RedisConnection::Stats() const {
+  return {};
 }
 
 }  // namespace sp::services

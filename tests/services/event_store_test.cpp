@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "services/redis_link.h"
+#include "services/redis_connection.h"
 #include "services/redis_reply.h"
 #include "services/usage.h"
 #include "tests/support/cluster.h"
@@ -126,7 +126,7 @@ struct StoreEnv {
   Redis redis;
   Loop loop;
   Keys keys;
-  RedisLink link;
+  RedisConnection link;
   EventStore store;
 };
 

@@ -2,6 +2,7 @@
 // Redis has the script, then only its SHA1; a flushed cache or a restarted
 // Redis costs one failed (transient) call at most, never a stuck script.
 #include "services/lua_script.h"
+#include "services/redis_connection.h"
 
 #include <doctest/doctest.h>
 #include <uv.h>
@@ -75,7 +76,7 @@ struct ScriptEnv {
   }
   sp::testkit::Redis redis;
   Loop loop_;
-  RedisLink link;
+  RedisConnection link;
   LuaScript script;
 };
 

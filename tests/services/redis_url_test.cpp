@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "services/redis_link.h"
+#include "services/redis_endpoint.h"
 
 using sp::services::ParseRedisUrl;
 using sp::services::RedactedUrl;

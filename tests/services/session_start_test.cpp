@@ -13,7 +13,7 @@
 
 #include "crypto/keys.h"
 #include "services/event_store.h"
-#include "services/redis_link.h"
+#include "services/redis_connection.h"
 #include "services/redis_reply.h"
 #include "tests/support/cluster.h"
 
@@ -95,7 +95,7 @@ struct StartEnv {
   Redis redis;
   Loop loop;
   Keys keys;
-  RedisLink link;
+  RedisConnection link;
   SessionStarter starter;
   EventStore store;
 };

@@ -1,11 +1,9 @@
-#include "services/redis_link.h"
+#include "services/redis_connection.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "services/redis_uv_adapter.h"
@@ -26,81 +24,14 @@ constexpr uint64_t kWatchdogDeadlineMs = 15000;
 // SIGTERM must not wait forever for replies from a hung Redis.
 constexpr uint64_t kStopDeadlineMs = 2000;
 
-bool ParseInt(std::string_view text, int* out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
 // One pending command: the callback travels through hiredis as privdata.
 struct Pending {
-  RedisLink::Callback cb;
+  RedisConnection::Callback cb;
 };
 
 }  // namespace
 
-bool ParseRedisUrl(std::string_view url, RedisEndpoint* out, std::string* error) {
-  constexpr std::string_view kScheme = "redis://";
-  RedisEndpoint ep;
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    *error = "Redis URL must start with redis://";
-    return false;
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    size_t colon = auth.find(':');
-    if (colon == std::string_view::npos) {
-      ep.password = std::string(auth);
-    } else {
-      ep.username = std::string(auth.substr(0, colon));
-      ep.password = std::string(auth.substr(colon + 1));
-    }
-  }
-  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
-    std::string_view db = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-    if (!db.empty() && (!ParseInt(db, &ep.db) || ep.db < 0)) {
-      *error = "Redis URL has a bad database number";
-      return false;
-    }
-  }
-  if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
-    if (!ParseInt(rest.substr(colon + 1), &ep.port) || ep.port <= 0 || ep.port > 65535) {
-      *error = "Redis URL has a bad port";
-      return false;
-    }
-    rest = rest.substr(0, colon);
-  }
-  if (!rest.empty()) ep.host = std::string(rest);
-  *out = std::move(ep);
-  return true;
-}
-
-std::string RedactedUrl(const RedisEndpoint& ep) {
-  std::string url = "redis://";
-  if (!ep.password.empty()) url += ep.username + ":***@";
-  url += ep.host + ":" + std::to_string(ep.port) + "/" + std::to_string(ep.db);
-  return url;
-}
-
-bool ReadRedisPasswordFile(const std::string& path, RedisEndpoint* endpoint, std::string* error) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    *error = std::string("cannot read the Redis password file ").append(path);
-    return false;
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) {
-    *error = std::string("the Redis password file ").append(path).append(" is empty");
-    return false;
-  }
-  endpoint->password = std::move(line);
-  return true;
-}
-
-RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
+RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
     : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)) {
   uv_timer_init(loop_, &retry_timer_);
   retry_timer_.data = this;
@@ -108,20 +39,20 @@ RedisLink::RedisLink(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
   watchdog_timer_.data = this;
 }
 
-RedisLink::~RedisLink() {
+RedisConnection::~RedisConnection() {
   if (ac_) {
     ac_->data = nullptr;
     redisAsyncFree(ac_);
   }
 }
 
-void RedisLink::Start() {
+void RedisConnection::Start() {
   started_ = true;
   stopping_ = false;
   Connect();
 }
 
-void RedisLink::Stop(std::function<void()> done) {
+void RedisConnection::Stop(std::function<void()> done) {
   stopping_ = true;
   on_stopped_ = std::move(done);
   uv_timer_stop(&retry_timer_);
@@ -131,7 +62,7 @@ void RedisLink::Stop(std::function<void()> done) {
     uv_timer_start(
         &retry_timer_,
         [](uv_timer_t* t) {
-          auto* self = static_cast<RedisLink*>(t->data);
+          auto* self = static_cast<RedisConnection*>(t->data);
           if (self->ac_) redisAsyncFree(self->ac_);  // replies never came: give up on them
         },
         kStopDeadlineMs, 0);
@@ -146,17 +77,17 @@ void RedisLink::Stop(std::function<void()> done) {
   CloseHandles();
 }
 
-void RedisLink::CloseHandles() {
+void RedisConnection::CloseHandles() {
   up_ = false;
   uv_timer_stop(&retry_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<RedisLink*>(h->data);
+    auto* self = static_cast<RedisConnection*>(h->data);
     if (self->on_stopped_) self->on_stopped_();
   });
 }
 
-void RedisLink::Connect() {
+void RedisConnection::Connect() {
   ac_ = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
   if (ac_ == nullptr || ac_->err) {
     log::Warn("redis.connect_failed",
@@ -181,12 +112,12 @@ void RedisLink::Connect() {
     ScheduleReconnect();
     return;
   }
-  redisAsyncSetConnectCallback(ac_, &RedisLink::OnConnect);
-  redisAsyncSetDisconnectCallback(ac_, &RedisLink::OnDisconnect);
+  redisAsyncSetConnectCallback(ac_, &RedisConnection::OnConnect);
+  redisAsyncSetDisconnectCallback(ac_, &RedisConnection::OnDisconnect);
 }
 
-void RedisLink::OnConnect(const redisAsyncContext* ac, int status) {
-  auto* self = static_cast<RedisLink*>(ac->data);
+void RedisConnection::OnConnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
   if (self == nullptr) return;
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback.
@@ -201,8 +132,9 @@ void RedisLink::OnConnect(const redisAsyncContext* ac, int status) {
 }
 
 // AUTH and SELECT go first; the link counts as up only when both succeeded,
-// so no caller's command can run against the wrong database.
-void RedisLink::Handshake() {
+// so no caller's command can run against the wrong database. A sentinel
+// takes neither; a sentinel-managed link also checks it reached a primary.
+void RedisConnection::Handshake() {
   auto fail = [this](const redisReply* r, const char* what) {
     if (r && r->type != REDIS_REPLY_ERROR) return false;
     if (handshake_failed_) return true;  // reported once
@@ -212,34 +144,84 @@ void RedisLink::Handshake() {
     if (ac_) redisAsyncDisconnect(ac_);
     return true;
   };
+  auto send = [this](const Argv& argv, Callback cb) {
+    auto* p = new Pending{std::move(cb)};
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (auto a : argv) ptrs.push_back(a.data()), lens.push_back(a.size());
+    redisAsyncCommandArgv(ac_, &RedisConnection::OnReply, p, static_cast<int>(argv.size()),
+                          ptrs.data(), lens.data());
+  };
+  if (endpoint_.is_sentinel) {
+    BecomeUp();
+    return;
+  }
   if (!endpoint_.password.empty()) {
     Argv argv = {"AUTH"};
     if (!endpoint_.username.empty()) argv.push_back(endpoint_.username);
     argv.push_back(endpoint_.password);
-    auto* p = new Pending{[fail](const redisReply* r) { fail(r, "AUTH"); }};
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (auto a : argv) ptrs.push_back(a.data()), lens.push_back(a.size());
-    redisAsyncCommandArgv(ac_, &RedisLink::OnReply, p, static_cast<int>(argv.size()), ptrs.data(),
-                          lens.data());
+    send(argv, [fail](const redisReply* r) { fail(r, "AUTH"); });
   }
   std::string db = std::to_string(endpoint_.db);
-  const char* argv[] = {"SELECT", db.c_str()};
-  size_t lens[] = {6, db.size()};
-  auto* p = new Pending{[this, fail](const redisReply* r) {
+  if (!on_not_primary_) {
     // A failed AUTH already disconnects: SELECT's answer must not revive the link.
-    if (!fail(r, "SELECT") && !handshake_failed_) BecomeUp();
-  }};
-  redisAsyncCommandArgv(ac_, &RedisLink::OnReply, p, 2, argv, lens);
+    send({"SELECT", db}, [this, fail](const redisReply* r) {
+      if (!fail(r, "SELECT") && !handshake_failed_) BecomeUp();
+    });
+    return;
+  }
+  send({"SELECT", db}, [fail](const redisReply* r) { fail(r, "SELECT"); });
+  send({"ROLE"}, [this, fail](const redisReply* r) {
+    if (fail(r, "ROLE") || handshake_failed_) return;
+    bool primary = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                   r->element[0]->type == REDIS_REPLY_STRING &&
+                   std::string_view(r->element[0]->str, r->element[0]->len) == "master";
+    if (primary) {
+      BecomeUp();
+      return;
+    }
+    handshake_failed_ = true;
+    log::Warn("redis.not_primary", {{"link", name_}, {"url", RedactedUrl(endpoint_)}});
+    if (ac_) redisAsyncDisconnect(ac_);
+    on_not_primary_();
+  });
 }
 
-void RedisLink::BecomeUp() {
+void RedisConnection::Retarget(const RedisAddress& address) {
+  if (endpoint_.host == address.host && endpoint_.port == address.port) return;
+  endpoint_.host = address.host;
+  endpoint_.port = address.port;
+  endpoint_.seeds = {address};
+  ++retargets_;
+  backoff_ms_ = 0;
+  log::Info("redis.retarget", {{"link", name_}, {"url", RedactedUrl(endpoint_)}});
+  if (ac_ && connected_) {
+    redisAsyncDisconnect(ac_);  // pending replies first; OnDisconnect reconnects
+  } else if (ac_) {
+    ac_->data = nullptr;  // still connecting to the old address
+    redisAsyncFree(ac_);
+    ac_ = nullptr;
+    ScheduleReconnect();
+  }
+}
+
+RedisLinkStats RedisConnection::Stats() const {
+  RedisLinkStats stats;
+  stats.failovers = retargets_;
+  return stats;
+}
+
+void RedisConnection::BecomeUp() {
   up_ = true;
-  generation_++;
+  // Unique across connections, so that a script's record of the connections
+  // it was sent on can never match a new connection at a reused address.
+  static uint64_t generations = 0;
+  generation_ = ++generations;
   up_since_ms_ = uv_now(loop_);
   ping_outstanding_since_ms_ = 0;
   if (subscriptions_.empty()) {
-    uv_timer_start(&watchdog_timer_, &RedisLink::OnWatchdog, kWatchdogEveryMs, kWatchdogEveryMs);
+    uv_timer_start(&watchdog_timer_, &RedisConnection::OnWatchdog, kWatchdogEveryMs,
+                   kWatchdogEveryMs);
   }
   log::Info(ever_up_ ? "redis.reconnected" : "redis.connected",
             {{"link", name_}, {"url", RedactedUrl(endpoint_)}});
@@ -248,8 +230,8 @@ void RedisLink::BecomeUp() {
   if (on_up_) on_up_();
 }
 
-void RedisLink::OnDisconnect(const redisAsyncContext* ac, int status) {
-  auto* self = static_cast<RedisLink*>(ac->data);
+void RedisConnection::OnDisconnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
   if (self == nullptr) return;
   self->ac_ = nullptr;  // hiredis frees the context after this callback
   self->connected_ = false;
@@ -260,7 +242,7 @@ void RedisLink::OnDisconnect(const redisAsyncContext* ac, int status) {
   self->LinkLost(status == REDIS_OK ? "closed" : ac->errstr);
 }
 
-void RedisLink::LinkLost(const char* why) {
+void RedisConnection::LinkLost(const char* why) {
   bool was_up = up_;
   up_ = false;
   uv_timer_stop(&watchdog_timer_);
@@ -272,16 +254,16 @@ void RedisLink::LinkLost(const char* why) {
   ScheduleReconnect();
 }
 
-void RedisLink::ScheduleReconnect() {
+void RedisConnection::ScheduleReconnect() {
   if (stopping_ || !started_) return;
   backoff_ms_ = backoff_ms_ == 0 ? kMinBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
   // Jitter keeps several nodes from reconnecting in lockstep.
   uint64_t delay = ThreadRng().Between(backoff_ms_ / 2, backoff_ms_);
-  uv_timer_start(&retry_timer_, &RedisLink::OnRetryTimer, delay, 0);
+  uv_timer_start(&retry_timer_, &RedisConnection::OnRetryTimer, delay, 0);
 }
 
-void RedisLink::OnWatchdog(uv_timer_t* timer) {
-  auto* self = static_cast<RedisLink*>(timer->data);
+void RedisConnection::OnWatchdog(uv_timer_t* timer) {
+  auto* self = static_cast<RedisConnection*>(timer->data);
   if (!self->up_ || self->ac_ == nullptr) return;
   uint64_t now = uv_now(self->loop_);
   if (self->ping_outstanding_since_ms_ != 0) {
@@ -295,12 +277,12 @@ void RedisLink::OnWatchdog(uv_timer_t* timer) {
   self->Command({"PING"}, [self](const redisReply*) { self->ping_outstanding_since_ms_ = 0; });
 }
 
-void RedisLink::OnRetryTimer(uv_timer_t* timer) {
-  auto* self = static_cast<RedisLink*>(timer->data);
+void RedisConnection::OnRetryTimer(uv_timer_t* timer) {
+  auto* self = static_cast<RedisConnection*>(timer->data);
   if (!self->stopping_ && self->ac_ == nullptr) self->Connect();
 }
 
-bool RedisLink::Command(const Argv& argv, Callback cb) {
+bool RedisConnection::Command(const Argv& argv, Callback cb) {
   if (!up_ || ac_ == nullptr) return false;
   // Small fixed arrays cover almost every command without a heap allocation.
   constexpr size_t kInline = 16;
@@ -321,7 +303,7 @@ bool RedisLink::Command(const Argv& argv, Callback cb) {
     lens[i] = argv[i].size();
   }
   Pending* p = cb ? new Pending{std::move(cb)} : nullptr;
-  int rc = redisAsyncCommandArgv(ac_, p ? &RedisLink::OnReply : nullptr, p,
+  int rc = redisAsyncCommandArgv(ac_, p ? &RedisConnection::OnReply : nullptr, p,
                                  static_cast<int>(argv.size()), ptrs, lens);
   if (rc != REDIS_OK) {
     delete p;
@@ -331,15 +313,16 @@ bool RedisLink::Command(const Argv& argv, Callback cb) {
   return true;
 }
 
-void RedisLink::OnReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+void RedisConnection::OnReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
   auto* p = static_cast<Pending*>(privdata);
   if (p == nullptr) return;
   p->cb(static_cast<const redisReply*>(reply));
   delete p;
 }
 
-void RedisLink::Subscribe(std::string channel, std::function<void(std::string_view)> on_message,
-                          std::function<void()> on_confirmed) {
+void RedisConnection::Subscribe(std::string channel,
+                                std::function<void(std::string_view)> on_message,
+                                std::function<void()> on_confirmed) {
   auto sub = std::make_unique<Subscription>();
   sub->channel = std::move(channel);
   sub->on_message = [fn = std::move(on_message)](std::string_view, std::string_view message) {
@@ -350,7 +333,7 @@ void RedisLink::Subscribe(std::string channel, std::function<void(std::string_vi
   if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
 }
 
-void RedisLink::PSubscribe(
+void RedisConnection::PSubscribe(
     std::string pattern,
     std::function<void(std::string_view channel, std::string_view message)> on_message,
     std::function<void()> on_confirmed) {
@@ -363,16 +346,16 @@ void RedisLink::PSubscribe(
   if (up_ && ac_) SendSubscribe(subscriptions_.back().get());
 }
 
-void RedisLink::SendSubscribe(Subscription* sub) {
+void RedisConnection::SendSubscribe(Subscription* sub) {
   const char* verb = sub->pattern ? "PSUBSCRIBE" : "SUBSCRIBE";
   const char* argv[] = {verb, sub->channel.c_str()};
   size_t lens[] = {std::char_traits<char>::length(verb), sub->channel.size()};
-  redisAsyncCommandArgv(ac_, &RedisLink::OnSubscribeReply, sub, 2, argv, lens);
+  redisAsyncCommandArgv(ac_, &RedisConnection::OnSubscribeReply, sub, 2, argv, lens);
 }
 
 // Called for the subscribe confirmation and then for every message:
 // ["message", channel, payload] or ["pmessage", pattern, channel, payload].
-void RedisLink::OnSubscribeReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+void RedisConnection::OnSubscribeReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
   auto* sub = static_cast<Subscription*>(privdata);
   auto* r = static_cast<redisReply*>(reply);
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
