@@ -233,6 +233,18 @@ void Connection::Activate(std::string client, uint64_t key_tag, uint64_t session
 
 // ---- Deadlines ------------------------------------------------------------------
 
+uint64_t Connection::Epoch() const {
+  return session_ ? session_->fence.Epoch() : 0;
+}
+
+// The announcement of the newer session may be late or lost (the
+// subscriber link was down); the fence in Redis said it already.
+void Connection::Superseded() {
+  if (!IsActive()) return;
+  log::Info("session.replaced", {{"client", Client()}, {"by", "epoch_fence"}});
+  Fail({proto::error_code::kReplaced, "a newer session for this client started"});
+}
+
 void Connection::Reschedule() {
   if (state_ == ConnState::Closing) return;
   uint64_t due = liveness_.NextDueMs(ctx_.settings.timings);

@@ -83,6 +83,8 @@ class Connection final : public DeliveryOutlet {
            uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) > 0;
   }
   void Reschedule() override;
+  uint64_t Epoch() const override;
+  void Superseded() override;
 
   // Takes one token of the client's message rate; false when it is used up.
   [[nodiscard]] bool TakeToken();

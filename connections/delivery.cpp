@@ -88,10 +88,16 @@ void Delivery::ReadNew() {
   uint64_t conn_id = out_.Id();
   ConnectionEvents* events = ctx.events;
   ctx.services.events.ReadNew(
-      out_.Client(), room,
-      [events, conn_id, room](bool ok, std::vector<services::StreamEntry> entries) {
-        if (Delivery* self = events->FindDelivery(conn_id))
+      out_.Client(), out_.Epoch(), room,
+      [events, conn_id, room](bool ok, std::vector<services::StreamEntry> entries, bool fenced) {
+        if (Delivery* self = events->FindDelivery(conn_id)) {
+          if (fenced) {
+            self->reading_ = false;
+            self->out_.Superseded();
+            return;
+          }
           self->OnRead(ok, std::move(entries), room);
+        }
       });
 }
 

@@ -30,6 +30,10 @@ class DeliveryOutlet {
   virtual bool HasUnsentOutput() = 0;
   // The delivery's next due time changed.
   virtual void Reschedule() = 0;
+  // The session's epoch (SessionFence), which reads are fenced by.
+  virtual uint64_t Epoch() const = 0;
+  // Redis refused a read: a newer session of the client holds the epoch.
+  virtual void Superseded() = 0;
 
  protected:
   ~DeliveryOutlet() = default;

@@ -169,6 +169,19 @@ bool ClusterLink::RunScript(LuaScript& script, const Argv& tail, Callback cb) {
   return true;
 }
 
+bool ClusterLink::Transaction(const std::vector<Argv>& commands, Callback on_exec) {
+  if (stopping_ || !map_known_ || commands.empty()) return false;
+  auto key = CommandKey(commands.front());
+  Node* node = OwnerOf(key ? static_cast<int>(KeySlot(*key)) : -1);
+  if (node == nullptr || !node->link->IsUp()) return false;
+  commands_sent_ += commands.size() + 2;
+  return node->link->Transaction(commands, [this, cb = std::move(on_exec)](const redisReply* r) {
+    if (!destroying_ && r != nullptr && r->type == REDIS_REPLY_ERROR)
+      ScheduleRefresh(kRefreshAfterMovedMs);
+    if (cb) cb(r);
+  });
+}
+
 bool ClusterLink::Send(Node* node, const RequestPtr& request) {
   if (request->asking) node->link->Command({"ASKING"});
   request->asking = false;

@@ -45,6 +45,9 @@ class ClusterLink final : public RedisLink {
   uint64_t Generation() const override { return map_version_; }
   bool Command(const Argv& argv, Callback cb = {}) override;
   bool RunScript(LuaScript& script, const Argv& tail, Callback cb) override;
+  // Sent to the slot's owner as is: a MOVED inside makes EXEC fail
+  // (EXECABORT), the map is refreshed, and the caller tries again later.
+  bool Transaction(const std::vector<Argv>& commands, Callback on_exec) override;
   uint32_t BatchShard(std::string_view key) const override { return KeySlot(key); }
   void ForEachPrimary(const std::function<void(RedisLink&)>& fn) override;
   // Subscriptions belong to ClusterSubscriber; on this link they are refused.

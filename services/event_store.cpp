@@ -1,6 +1,7 @@
 #include "services/event_store.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 #include "services/redis_reply.h"
@@ -106,24 +107,30 @@ void EventStore::Flush() {
   auto batches = std::move(batches_);
   batches_.clear();
   queued_acks_ = 0;
-  auto call = std::make_shared<AckCall>();
-  size_t in_call = 0;
+  // One call per shard (a cluster slot): a script touches keys of one slot.
+  struct Open {
+    std::shared_ptr<AckCall> call = std::make_shared<AckCall>();
+    size_t in_call = 0;
+  };
+  std::map<uint32_t, Open> open;
   for (auto& [client, batch] : batches) {
+    Open& o = open[link_.BatchShard(keys_.Events(client))];
     for (size_t i = 0; i < batch.acks.size(); i += kAcksPerKey) {
       size_t end = std::min(batch.acks.size(), i + kAcksPerKey);
-      if (in_call + (end - i) > kAcksPerCall && in_call > 0) {
-        SendAcks(std::move(call));
-        call = std::make_shared<AckCall>();
-        in_call = 0;
+      if (o.in_call + (end - i) > kAcksPerCall && o.in_call > 0) {
+        SendAcks(std::move(o.call));
+        o.call = std::make_shared<AckCall>();
+        o.in_call = 0;
       }
-      call->emplace_back(
+      o.call->emplace_back(
           client, std::vector<std::string>(std::make_move_iterator(batch.acks.begin() + i),
                                            std::make_move_iterator(batch.acks.begin() + end)));
-      in_call += end - i;
+      o.in_call += end - i;
     }
     if (!batch.redeliveries.empty()) SendRedeliveries(client, batch.redeliveries);
   }
-  if (in_call > 0) SendAcks(std::move(call));
+  for (auto& [shard, o] : open)
+    if (o.in_call > 0) SendAcks(std::move(o.call));
 }
 
 void EventStore::SendAcks(std::shared_ptr<AckCall> call) {
@@ -175,7 +182,8 @@ void EventStore::SendRedeliveries(
 // (MULTI/EXEC): an event is always in exactly one of the two streams. Not a
 // script: unpack() of an event with thousands of fields overflows Lua's stack,
 // and the event would stay pending forever. The commands leave back to back
-// on this one link, so nothing else can land inside the transaction.
+// on one connection (in a cluster, the slot owner's: both streams carry the
+// client's tag), so nothing else can land inside the transaction.
 void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
                             std::string_view reason, uint32_t attempts, DoneCallback cb) {
   std::string attempts_text = std::to_string(attempts);
@@ -193,15 +201,14 @@ void EventStore::DeadLetter(const std::string& client, const StreamEntry& entry,
   }
   xadd.insert(xadd.end(),
               {"eventId", entry.id, "reason", reason, "attempts", attempts_text, "deadAt", ts});
-  bool sent = link_.Command({"MULTI"}) && link_.Command(xadd) &&
-              link_.Command({"XACK", events_key, kGroup, entry.id}) &&
-              link_.Command({"XDEL", events_key, entry.id}) &&
-              link_.Command({"EXEC"}, [cb](const redisReply* r) {
-                bool ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
-                for (size_t i = 0; ok && i < r->elements; ++i) ok = !IsError(r->element[i]);
-                if (!ok) LogIfError(r, "redis.dead_letter_failed");
-                cb(ok);
-              });
+  bool sent = link_.Transaction(
+      {xadd, {"XACK", events_key, kGroup, entry.id}, {"XDEL", events_key, entry.id}},
+      [cb](const redisReply* r) {
+        bool ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
+        for (size_t i = 0; ok && i < r->elements; ++i) ok = !IsError(r->element[i]);
+        if (!ok) LogIfError(r, "redis.dead_letter_failed");
+        cb(ok);
+      });
   // A link lost halfway leaves an unfinished MULTI: Redis discards it with
   // the connection, and the entry stays pending for a later try.
   if (!sent) cb(false);

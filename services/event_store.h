@@ -26,7 +26,7 @@ class EventStore {
     std::string next_cursor;           // "0-0" once the pending list is exhausted
   };
   using ClaimCallback = std::function<void(bool ok, Claimed claimed)>;
-  using ReadCallback = std::function<void(bool ok, std::vector<StreamEntry> entries)>;
+  using ReadCallback = StreamReader::ReadCallback;
   using DoneCallback = std::function<void(bool ok)>;
 
   EventStore(RedisLink& link, const Keys& keys);
@@ -39,8 +39,9 @@ class EventStore {
                     ClaimCallback cb);
   // Queues a read of up to `count` never-delivered entries (XREADGROUP ... >);
   // the reads of one loop iteration leave together at SendReads().
-  void ReadNew(const std::string& client, size_t count, ReadCallback cb) {
-    reader_.Read(client, count, std::move(cb));
+  // `epoch` is the reading session's (StreamReader: the session fence).
+  void ReadNew(const std::string& client, uint64_t epoch, size_t count, ReadCallback cb) {
+    reader_.Read(client, epoch, count, std::move(cb));
   }
   void SendReads() { reader_.Flush(); }
 

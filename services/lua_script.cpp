@@ -6,6 +6,13 @@
 
 namespace sp::services {
 
+bool RedisLink::Transaction(const std::vector<Argv>& commands, Callback on_exec) {
+  if (!Command({"MULTI"})) return false;
+  for (const Argv& argv : commands)
+    if (!Command(argv)) return false;
+  return Command({"EXEC"}, std::move(on_exec));
+}
+
 bool RedisLink::RunScript(LuaScript& script, const Argv& tail, Callback cb) {
   return script.RunOnConnection(*this, tail, std::move(cb));
 }

@@ -34,6 +34,9 @@ class Notifier {
   bool NotificationsEnabled() const { return enabled_; }
 
  private:
+  // CONFIG GET, and SET when flags are missing, on one server; `done(enabled, switched_on)`.
+  void EnableOn(RedisLink& server, std::function<void(bool, bool)> done);
+
   RedisLink& commands_;
   RedisLink& subscriber_;
   const Keys& keys_;

@@ -109,7 +109,9 @@ void Presence::Beat(const NodeInfo& info) {
 
 void Presence::NodeStopping() {
   holds_.clear();  // the list goes as a whole
-  commands_.Command({"DEL", keys_.Node(node_), keys_.NodeClients(node_)});
+  // Two commands: in a cluster the two keys live in different slots.
+  commands_.Command({"DEL", keys_.Node(node_)});
+  commands_.Command({"DEL", keys_.NodeClients(node_)});
   commands_.Command({"SREM", keys_.Nodes(), node_});
 }
 

@@ -59,6 +59,12 @@ class RedisLink {
   // whether to keep the work for later.
   virtual bool Command(const Argv& argv, Callback cb = {}) = 0;
 
+  // MULTI, `commands`, EXEC on the server holding the first command's key
+  // (all keys must share its slot); `on_exec` gets EXEC's reply. False when
+  // that server is not reachable now (nothing sent, or a MULTI Redis drops
+  // with the connection).
+  virtual bool Transaction(const std::vector<Argv>& commands, Callback on_exec);
+
   // Runs `script` (services/lua_script.h) with `tail` = numkeys, keys, args.
   // The default suits a link with one connection at a time.
   virtual bool RunScript(LuaScript& script, const Argv& tail, Callback cb);

@@ -1,5 +1,7 @@
 #include "services/usage.h"
 
+#include <map>
+
 #include <algorithm>
 
 #include "shared/messages.h"
@@ -54,16 +56,18 @@ void Usage::Add(const std::string& client, Counter counter, uint64_t n) {
 
 void Usage::Flush() {
   if (!link_.IsUp()) return;
-  auto dirty = std::make_shared<std::vector<std::pair<std::string, Dirty>>>();
+  // One call per shard (a cluster slot): a script touches keys of one slot.
+  using Calls = std::vector<std::pair<std::string, Dirty>>;
+  std::map<uint32_t, std::shared_ptr<Calls>> open;
   for (auto& [client, d] : dirty_) {
+    auto& dirty = open[link_.BatchShard(keys_.Usage(client))];
+    if (!dirty) dirty = std::make_shared<Calls>();
     dirty->emplace_back(client, d);
-    if (dirty->size() == kHashesPerCall) {
-      Send(std::move(dirty));
-      dirty = std::make_shared<std::vector<std::pair<std::string, Dirty>>>();
-    }
+    if (dirty->size() == kHashesPerCall) Send(std::move(dirty));
   }
   dirty_.clear();
-  if (!dirty->empty()) Send(std::move(dirty));
+  for (auto& [shard, dirty] : open)
+    if (dirty && !dirty->empty()) Send(std::move(dirty));
   if (AnyNonZero(node_dirty_)) {
     Counts node = node_dirty_;
     node_dirty_ = {};

@@ -75,7 +75,7 @@ struct StartEnv {
   std::vector<StreamEntry> ReadNew(const std::string& client, size_t count) {
     bool done = false;
     std::vector<StreamEntry> read;
-    store.ReadNew(client, count, [&](bool ok, std::vector<StreamEntry> entries) {
+    store.ReadNew(client, 0, count, [&](bool ok, std::vector<StreamEntry> entries, bool) {
       REQUIRE(ok);
       done = true;
       read = std::move(entries);
