@@ -108,6 +108,11 @@ TEST_CASE("redis topologies: killing a primary of a 3x1 cluster promotes its rep
   REQUIRE(range->elements == 1);
   CHECK(Text(range->element[0]->element[0]) == id);
   CHECK(cluster.Xadd("failover", "t", "after").find('-') != std::string::npos);
+
+  // Back with its nodes.conf, the old primary rejoins as the new one's replica.
+  cluster.Restart(old_primary);
+  REQUIRE(cluster.WaitForStable());
+  CHECK(cluster.ReplicaPorts(replica) == std::vector<int>{old_primary});
 }
 
 TEST_CASE("redis topologies: Reshard moves slots and their keys to another primary") {
@@ -183,6 +188,7 @@ TEST_CASE("redis topologies: a Sentinel failover makes the replica the primary")
   sentinel.Provision("bob", key);
   auto replies = sentinel.Commands(
       {{"XADD", "sp:{bob}:events", "*", "type", "t", "data", "acked"}, {"WAIT", "1", "5000"}});
+  REQUIRE(replies[1]->type == REDIS_REPLY_INTEGER);
   REQUIRE(replies[1]->integer == 1);
 
   CHECK(sentinel.Kill9Primary() == data[0]);

@@ -39,7 +39,10 @@ class RedisSentinel {
   // SIGKILL to the current primary; returns its port.
   int Kill9Primary();
   void Kill9Sentinel(int port);
-  void Restart(int port);  // a killed data node or Sentinel, same port and directory
+  // A killed data node or Sentinel, same port and directory. A restarted old
+  // primary comes back as a primary; the Sentinels make it a replica of the
+  // new one on their next INFO round (about 10 s here), not at once.
+  void Restart(int port);
   // Waits until every live Sentinel names another primary than the killed
   // one and that node's ROLE is master. Returns its port, -1 on timeout.
   int WaitForFailover(std::chrono::milliseconds timeout = std::chrono::seconds(20));
