@@ -117,7 +117,9 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
       "An operator endpoint request must arrive and be answered within this");
   opt("--status-sample-clients", c->status_sample_clients, "SEALPOST_STATUS_SAMPLE_CLIENTS",
       "Sessions whose queue depth the status page reads from Redis per refresh");
-  opt("--redis", c->redis_url, "SEALPOST_REDIS_URL", "Redis URL redis://[:pass@]host:port[/db]");
+  opt("--redis", c->redis_url, "SEALPOST_REDIS_URL",
+      "Redis: redis://[:pass@]host:port[/db], redis+cluster://host:port[,host:port...] or "
+      "redis+sentinel://host:port[,host:port...]/<master>[/db]");
   opt("--redis-password-file", c->redis_password_file, "SEALPOST_REDIS_PASSWORD_FILE",
       "Read the Redis password from this file's first line (replaces the URL's password)");
   opt("--key-file", c->key_file, "SEALPOST_KEY_FILE",
@@ -134,7 +136,11 @@ bool LoadConfig(int argc, char** argv, Config* c, int* exit_code) {
   opt("--node-id", c->node_id, "SEALPOST_NODE_ID", "Node name in presence (default host-pid)");
   opt("--key-prefix", sc.key_prefix, "SEALPOST_KEY_PREFIX", "Prefix of every Redis key");
   opt("--inbound-max-len", sc.inbound.max_len, "SEALPOST_INBOUND_MAX_LEN",
-      "Trim sp:inbound to about this many entries (0: never; raise it if workers fall behind)");
+      "Trim sp:inbound (each shard) to about this many entries (0: never; raise it if workers "
+      "fall behind)");
+  opt("--inbound-shards", sc.inbound_shards, "SEALPOST_INBOUND_SHARDS",
+      "Split sp:inbound and sp:requests:<method> into this many streams sp:inbound:{0}.. by "
+      "client id (0: 16 on redis+cluster://, else 1; every node and worker must agree)");
   opt("--inbound-dedupe-window-ms", sc.inbound.dedupe_window_ms,
       "SEALPOST_INBOUND_DEDUPE_WINDOW_MS",
       "A client-event id resent within this long is acked, not stored again (0: off)");

@@ -55,12 +55,12 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000ll;
 }  // namespace
 
 Inbound::Inbound(RedisLink& link, const Keys& keys, Config config)
-    : link_(link), keys_(keys), key_(keys.Inbound()), config_(config), add_script_(kAddScript) {}
+    : link_(link), keys_(keys), config_(config), add_script_(kAddScript) {}
 
 void Inbound::Add(const std::string& client, const proto::ClientEvent& event, uint64_t bytes,
                   DailyQuota daily, DoneCallback cb) {
   int64_t day = proto::NowMs() / kDayMs;
-  Target target{key_, keys_.InboundSeen(client), keys_.InboundDay(client, day)};
+  Target target{keys_.Inbound(client), keys_.InboundSeen(client), keys_.InboundDay(client, day)};
   std::string ts = std::to_string(event.ts);
   proto::EventFields head = {{"client", client}, {"id", event.id}, {"ts", ts}};
   Store(target, event.id, head, event.event, bytes, daily, std::move(cb));
@@ -69,7 +69,7 @@ void Inbound::Add(const std::string& client, const proto::ClientEvent& event, ui
 void Inbound::AddRequest(const std::string& client, const proto::Request& request, uint64_t bytes,
                          DailyQuota daily, DoneCallback cb) {
   int64_t day = proto::NowMs() / kDayMs;
-  Target target{keys_.Requests(request.method), keys_.RequestsSeen(request.method, client),
+  Target target{keys_.Requests(request.method, client), keys_.RequestsSeen(request.method, client),
                 keys_.RequestsDay(request.method, client, day)};
   std::string ts = std::to_string(request.ts);
   proto::EventFields head = {{"client", client},

@@ -65,7 +65,6 @@ class Inbound {
 
   RedisLink& link_;
   const Keys& keys_;
-  std::string key_;
   Config config_;
   LuaScript add_script_;
 };

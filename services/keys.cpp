@@ -4,6 +4,12 @@
 
 namespace sp::services {
 
+uint32_t Keys::InboundShard(std::string_view id) const {
+  uint32_t hash = 2166136261u;
+  for (unsigned char c : id) hash = (hash ^ c) * 16777619u;
+  return hash % inbound_shards_;
+}
+
 bool Keys::ParseEventsKey(std::string_view key, std::string* id) const {
   return ParseTagged(key, "}:events", id);
 }

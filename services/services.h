@@ -28,6 +28,9 @@ namespace sp::services {
 struct ServicesConfig {
   RedisEndpoint redis;
   std::string key_prefix = "sp:";
+  // Streams sp:inbound and sp:requests:<method> are split into (services/keys.h);
+  // 0: 16 on a Redis Cluster, else 1.
+  uint32_t inbound_shards = 0;
   std::string node;
   Inbound::Config inbound;  // trim of sp:inbound, window of remembered client-event ids
   uint64_t node_ttl_ms = 15000;
@@ -35,10 +38,15 @@ struct ServicesConfig {
   size_t max_group_members = 10000;
 };
 
+inline uint32_t InboundShardsFor(const ServicesConfig& config) {
+  if (config.inbound_shards != 0) return config.inbound_shards;
+  return config.redis.topology == RedisTopology::kCluster ? 16 : 1;
+}
+
 class Services {
  public:
   Services(uv_loop_t* loop, const ServicesConfig& config)
-      : keys(config.key_prefix),
+      : keys(config.key_prefix, InboundShardsFor(config)),
         links_(MakeRedisLinks(loop, config.redis)),
         commands(*links_.commands),
         subscriber(*links_.subscriber),
