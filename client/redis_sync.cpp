@@ -1,11 +1,62 @@
 #include "client/redis_sync.h"
 
+#include <cstdlib>
+
+#include "services/cluster_slots.h"
 #include "services/redis_endpoint.h"
 
 namespace sealpost::tools {
 
 RedisSync::~RedisSync() {
+  CloseAll();
+}
+
+void RedisSync::CloseAll() {
   if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+  for (auto& [address, ctx] : nodes_) redisFree(ctx);
+  nodes_.clear();
+  slot_owner_.clear();
+  queued_.clear();
+}
+
+redisContext* RedisSync::Open(const std::string& host, int port, std::string* error) {
+  timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+  redisContext* ctx = redisConnectWithTimeout(host.c_str(), port, tv);
+  std::string where = host + ":" + std::to_string(port);
+  if (ctx == nullptr || ctx->err) {
+    *error = "cannot connect to Redis at " + where + ": " + (ctx ? ctx->errstr : "out of memory");
+    if (ctx) redisFree(ctx);
+    return nullptr;
+  }
+  redisSetTimeout(ctx, tv);
+  auto run = [ctx](const std::vector<std::string>& argv) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) ptrs.push_back(a.data()), lens.push_back(a.size());
+    return Reply(static_cast<redisReply*>(
+        redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data())));
+  };
+  if (!password_.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!username_.empty()) auth.push_back(username_);
+    auth.push_back(password_);
+    Reply r = run(auth);
+    if (!r || IsError(r.get())) {
+      *error = "Redis authentication failed at " + where;
+      redisFree(ctx);
+      return nullptr;
+    }
+  }
+  if (db_ != 0) {
+    Reply r = run({"SELECT", std::to_string(db_)});
+    if (!r || IsError(r.get())) {
+      *error = "Redis SELECT " + std::to_string(db_) + " failed: " + std::string(Text(r.get()));
+      redisFree(ctx);
+      return nullptr;
+    }
+  }
+  return ctx;
 }
 
 bool RedisSync::Connect(std::string_view url, const std::string& password_file, std::string* error,
@@ -17,33 +68,44 @@ bool RedisSync::Connect(std::string_view url, const std::string& password_file, 
   }
   if (!password_file.empty() && !sp::services::ReadRedisPasswordFile(password_file, &ep, error))
     return false;
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  if (ctx_) redisFree(ctx_);
-  ctx_ = redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
-  std::string where = sp::services::RedactedUrl(ep);
-  if (ctx_ == nullptr || ctx_->err) {
-    *error = "cannot connect to Redis at " + where + ": " + (ctx_ ? ctx_->errstr : "out of memory");
-    return false;
-  }
-  redisSetTimeout(ctx_, tv);
-  if (!ep.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!ep.username.empty()) auth.push_back(ep.username);
-    auth.push_back(ep.password);
-    Reply r = Command(auth);
-    if (!r || IsError(r.get())) {
-      *error = "Redis authentication failed at " + where;
+  CloseAll();
+  timeout_ms_ = timeout_ms;
+  username_ = ep.username;
+  password_ = ep.password;
+  db_ = ep.db;
+  cluster_ = ep.topology == sp::services::RedisTopology::kCluster;
+  std::vector<sp::services::RedisAddress> candidates = ep.seeds;
+  if (ep.topology == sp::services::RedisTopology::kSentinel) {
+    // Ask each sentinel in turn (no AUTH: the password is the data nodes').
+    candidates.clear();
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    for (const auto& sentinel : ep.seeds) {
+      redisContext* s = redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, tv);
+      if (s != nullptr && s->err == 0) {
+        redisSetTimeout(s, tv);
+        Reply r(static_cast<redisReply*>(redisCommand(
+            s, "SENTINEL get-master-addr-by-name %b", ep.master_name.data(), ep.master_name.size())));
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+          sp::services::RedisAddress primary;
+          primary.host = std::string(Text(r->element[0]));
+          primary.port = std::atoi(std::string(Text(r->element[1])).c_str());
+          candidates.push_back(primary);
+        }
+      }
+      if (s) redisFree(s);
+      if (!candidates.empty()) break;
+    }
+    if (candidates.empty()) {
+      *error = "no sentinel of " + sp::services::RedactedUrl(ep) + " named a primary for " +
+               ep.master_name;
       return false;
     }
   }
-  if (ep.db != 0) {
-    Reply r = Command({"SELECT", std::to_string(ep.db)});
-    if (!r || IsError(r.get())) {
-      *error = "Redis SELECT " + std::to_string(ep.db) + " failed: " + std::string(Text(r.get()));
-      return false;
-    }
+  for (const auto& address : candidates) {
+    ctx_ = Open(address.host, address.port, error);
+    if (ctx_) return true;
   }
-  return true;
+  return false;
 }
 
 void RedisSync::SetTimeout(int timeout_ms) {
@@ -65,23 +127,81 @@ struct ArgvView {
 }  // namespace
 
 Reply RedisSync::Command(const std::vector<std::string>& argv) {
-  if (ctx_ == nullptr) return nullptr;
+  redisContext* ctx = ContextFor(argv);
+  if (ctx == nullptr) return nullptr;
   ArgvView v(argv);
-  return Reply(static_cast<redisReply*>(
-      redisCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));
+  Reply reply(static_cast<redisReply*>(
+      redisCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));
+  return FollowRedirects(std::move(reply), argv);
 }
 
 void RedisSync::Append(const std::vector<std::string>& argv) {
-  if (ctx_ == nullptr) return;
+  redisContext* ctx = ContextFor(argv);
+  if (ctx == nullptr) return;
   ArgvView v(argv);
-  redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
+  redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
+  if (cluster_) queued_.push_back({ctx, argv});
 }
 
 Reply RedisSync::Next() {
   void* reply = nullptr;
-  if (ctx_ == nullptr) return nullptr;
-  if (redisGetReply(ctx_, &reply) != REDIS_OK) return nullptr;
-  return Reply(static_cast<redisReply*>(reply));
+  if (!cluster_) {
+    if (ctx_ == nullptr) return nullptr;
+    if (redisGetReply(ctx_, &reply) != REDIS_OK) return nullptr;
+    return Reply(static_cast<redisReply*>(reply));
+  }
+  // Replies in the order the commands were appended, whichever node each went to.
+  if (queued_.empty()) return nullptr;
+  Queued next = std::move(queued_.front());
+  queued_.pop_front();
+  if (redisGetReply(next.ctx, &reply) != REDIS_OK) return nullptr;
+  return FollowRedirects(Reply(static_cast<redisReply*>(reply)), next.argv);
+}
+
+redisContext* RedisSync::ContextFor(const std::vector<std::string>& argv) {
+  if (!cluster_ || ctx_ == nullptr) return ctx_;
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  auto key = sp::services::CommandKey(views);
+  if (!key) return ctx_;
+  auto owner = slot_owner_.find(sp::services::KeySlot(*key));
+  if (owner == slot_owner_.end()) return ctx_;
+  redisContext* ctx = NodeAt(owner->second);
+  return ctx ? ctx : ctx_;
+}
+
+redisContext* RedisSync::NodeAt(const std::string& address) {
+  auto it = nodes_.find(address);
+  if (it != nodes_.end()) return it->second;
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return nullptr;
+  std::string error;
+  redisContext* ctx =
+      Open(address.substr(0, colon), std::atoi(address.c_str() + colon + 1), &error);
+  if (ctx) nodes_.emplace(address, ctx);
+  return ctx;
+}
+
+Reply RedisSync::FollowRedirects(Reply reply, const std::vector<std::string>& argv) {
+  // "MOVED <slot> <host>:<port>" / "ASK <slot> <host>:<port>"; a few hops at most.
+  for (int hop = 0; hop < 5 && cluster_ && reply && reply->type == REDIS_REPLY_ERROR; ++hop) {
+    std::string text(Text(reply.get()));
+    bool moved = text.rfind("MOVED ", 0) == 0;
+    bool ask = text.rfind("ASK ", 0) == 0;
+    if (!moved && !ask) break;
+    size_t first = text.find(' ');
+    size_t second = text.find(' ', first + 1);
+    if (second == std::string::npos) break;
+    int slot = std::atoi(text.c_str() + first + 1);
+    std::string address = text.substr(second + 1);
+    redisContext* ctx = NodeAt(address);
+    if (ctx == nullptr) break;
+    if (moved) slot_owner_[slot] = address;
+    if (ask) Reply(static_cast<redisReply*>(redisCommand(ctx, "ASKING")));
+    ArgvView v(argv);
+    reply = Reply(static_cast<redisReply*>(
+        redisCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));
+  }
+  return reply;
 }
 
 std::string RedisSync::Error() const {

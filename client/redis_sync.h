@@ -5,6 +5,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,7 +30,9 @@ class RedisSync {
   // (with the first line of `password_file` instead of the URL's password
   // when one is named) and selects the database. False with a one-line
   // reason (password never shown). Called again, it drops the old connection
-  // first (to reconnect).
+  // first (to reconnect). redis+sentinel:// asks the sentinels for the
+  // primary; redis+cluster:// connects to the first seed that answers and
+  // follows MOVED and ASK to the node holding each command's key.
   [[nodiscard]] bool Connect(std::string_view url, const std::string& password_file,
                              std::string* error, int timeout_ms = 5000);
   [[nodiscard]] bool Connect(std::string_view url, std::string* error, int timeout_ms = 5000) {
@@ -51,7 +55,28 @@ class RedisSync {
   bool Broken() const { return ctx_ == nullptr || ctx_->err != 0; }
 
  private:
-  redisContext* ctx_ = nullptr;
+  // A logged-in connection to host:port, or nullptr with `error` set.
+  redisContext* Open(const std::string& host, int port, std::string* error);
+  void CloseAll();
+  // Cluster: the connection the slot map (learnt from MOVED) says holds `argv`'s key.
+  redisContext* ContextFor(const std::vector<std::string>& argv);
+  redisContext* NodeAt(const std::string& address);  // "host:port", opened if new
+  // Follows a MOVED/ASK reply by sending `argv` to the node it names.
+  Reply FollowRedirects(Reply reply, const std::vector<std::string>& argv);
+
+  redisContext* ctx_ = nullptr;  // the server, or the first cluster node reached
+  std::string username_;
+  std::string password_;
+  int db_ = 0;
+  int timeout_ms_ = 5000;
+  bool cluster_ = false;
+  std::map<std::string, redisContext*> nodes_;  // cluster nodes reached (not ctx_)
+  std::map<int, std::string> slot_owner_;       // learnt from MOVED
+  struct Queued {
+    redisContext* ctx;
+    std::vector<std::string> argv;  // sent again after a redirect
+  };
+  std::deque<Queued> queued_;  // pipelined commands in cluster mode, in order
 };
 
 // Text of a string/status/error reply ("" for other types or nullptr).
