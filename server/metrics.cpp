@@ -61,6 +61,18 @@ std::string RenderMetrics(connections::Hub& hub, services::Services& services) {
          services.commands.IsUp() ? 1 : 0);
   Metric(&out, "sealpost_redis_commands_total", "counter", "Commands sent to Redis",
          services.commands.CommandsSent());
+  services::RedisLinkStats link = services.commands.Stats();
+  Metric(&out, "sealpost_redis_moved_total", "counter",
+         "MOVED redirects followed (Redis Cluster: a slot changed owner)", link.moved);
+  Metric(&out, "sealpost_redis_ask_total", "counter",
+         "ASK redirects followed (Redis Cluster: a slot in migration)", link.ask);
+  Metric(&out, "sealpost_redis_retried_total", "counter",
+         "Commands retried after TRYAGAIN or CLUSTERDOWN", link.retried);
+  Metric(&out, "sealpost_redis_map_refreshes_total", "counter",
+         "Redis Cluster slot maps loaded", link.map_refreshes);
+  Metric(&out, "sealpost_redis_primary_changes_total", "counter",
+         "Primaries changed under the link (cluster failover, sentinel switch)",
+         link.failovers);
   Metric(&out, "sealpost_keyspace_notifications", "gauge",
          "1 when keyspace notifications drive delivery (0: polling)",
          services.notifier.NotificationsEnabled() ? 1 : 0);
