@@ -114,12 +114,14 @@ struct ClientOptions {
   std::string key_file;
   std::string protocol = "Noise_XX_25519_AESGCM_SHA256";
   // Reconnect delay: uniform in [min, min(max, min * 2^failures)]. The
-  // failures are counted until a session stays up for healthy_session_ms:
-  // a server that welcomes and then drops us at once is not retried at the
-  // minimum delay for ever.
+  // failures are counted until a session stays up for healthy_session_ms
+  // (or ends with a goaway): a server that welcomes and then drops us at once
+  // is not retried at the minimum delay for ever. A session that lasted that
+  // long already bounds the reconnect rate, so a second is enough; longer
+  // would slow the return from nodes that fail every few seconds.
   uint64_t backoff_min_ms = 200;
   uint64_t backoff_max_ms = 30000;
-  uint64_t healthy_session_ms = 10000;
+  uint64_t healthy_session_ms = 1000;
   uint64_t connect_timeout_ms = 10000;  // TCP connect + handshake + welcome
   // Silence from the server for this long means the link is dead. 0: three
   // heartbeat intervals as announced in welcome (at least 5 s).

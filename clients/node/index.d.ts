@@ -37,7 +37,7 @@ export interface SealpostClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect delays: full jitter up to initialMs * 2^attempt, capped at maxMs. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** A session up this long (or ended by goaway) resets the backoff; default 10000. */
+  /** A session up this long (or ended by goaway) resets the backoff; default 1000. */
   healthySessionMs?: number;
   /** How many handled event ids are remembered to drop redeliveries; default 10000. */
   dedupSize?: number;

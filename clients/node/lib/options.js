@@ -73,7 +73,7 @@ function normalizeOptions(o = {}) {
     autoAck: o.autoAck !== false,
     connectTimeoutMs: o.connectTimeoutMs || 10000,
     backoff: { initialMs: 250, maxMs: 30000, ...(o.backoff || {}) },
-    healthySessionMs: o.healthySessionMs === undefined ? 10000 : o.healthySessionMs,
+    healthySessionMs: o.healthySessionMs === undefined ? 1000 : o.healthySessionMs,
     dedupSize: o.dedupSize || 10000,
   };
 }

@@ -54,7 +54,7 @@ class Options:
     backoff_max: float = 30.0
     # A session up this long (or ended by goaway) resets the backoff: a node
     # that welcomes and drops us at once is not retried at full speed.
-    healthy_session: float = 10.0
+    healthy_session: float = 1.0
     resend_delay: float = 1.0  # after `unavailable` / per-second `quota`
     dedupe_window: int = 4096
 
