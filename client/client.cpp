@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "client/client_impl.h"
+#include "client/server_list.h"
 #include "client/trust_files.h"
 #include "crypto/bytes.h"
 #include "shared/client_id.h"
@@ -102,39 +103,47 @@ bool Client::Impl::LoadKey(std::string* error) {
   return true;
 }
 
-// Accepts "host:port" and "[v6]:port"; names are resolved once, here.
-bool Client::Impl::ParseServer(std::string* error) {
-  const std::string& s = options_.server;
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) {
-    *error = "server must be host:port, got '" + s + "'";
-    return false;
+// Accepts "host:port" and "[v6]:port" entries (ServerEntries); names are
+// resolved once, here: a name that does not resolve is a mistake to report
+// now rather than an attempt that fails on every round.
+bool Client::Impl::ParseServers(std::string* error) {
+  std::vector<std::string> entries;
+  if (!internal::ServerEntries(options_.server, options_.servers, &entries, error)) return false;
+  servers_.clear();
+  for (std::string& entry : entries) {
+    std::string host;
+    uint16_t port = 0;
+    if (!internal::SplitHostPort(entry, &host, &port, error)) return false;
+    Server server;
+    server.label = options_.server_name.empty() ? entry : options_.server_name;
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&server.addr);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&server.addr);
+    if (uv_ip4_addr(host.c_str(), port, in4) != 0 && uv_ip6_addr(host.c_str(), port, in6) != 0) {
+      uv_getaddrinfo_t req;
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      std::string service = std::to_string(port);
+      if (uv_getaddrinfo(loop_, &req, nullptr, host.c_str(), service.c_str(), &hints) != 0 ||
+          req.addrinfo == nullptr) {
+        *error = "cannot resolve '" + host + "'";
+        return false;
+      }
+      std::memcpy(&server.addr, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
+      uv_freeaddrinfo(req.addrinfo);
+    }
+    server.entry = std::move(entry);
+    servers_.push_back(std::move(server));
   }
-  std::string host = s.substr(0, colon);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::string port = s.substr(colon + 1);
-  int port_num = std::atoi(port.c_str());
-  if (port_num <= 0 || port_num > 65535 || port.find_first_not_of("0123456789") != port.npos) {
-    *error = "bad port in '" + s + "'";
-    return false;
-  }
-  server_label_ = options_.server_name.empty() ? s : options_.server_name;
-  auto* in4 = reinterpret_cast<sockaddr_in*>(&server_addr_);
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&server_addr_);
-  if (uv_ip4_addr(host.c_str(), port_num, in4) == 0 ||
-      uv_ip6_addr(host.c_str(), port_num, in6) == 0)
-    return true;
-  uv_getaddrinfo_t req;
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  if (uv_getaddrinfo(loop_, &req, nullptr, host.c_str(), port.c_str(), &hints) != 0 ||
-      req.addrinfo == nullptr) {
-    *error = "cannot resolve '" + host + "'";
-    return false;
-  }
-  std::memcpy(&server_addr_, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
-  uv_freeaddrinfo(req.addrinfo);
+  // Many clients started together with the same list would all try its
+  // first entry first: a random start spreads them over the nodes.
+  size_t n = servers_.size();
+  server_ = options_.first_server >= 0 ? static_cast<size_t>(options_.first_server) % n
+                                       : static_cast<size_t>(rng_.Between(0, n - 1));
   return true;
+}
+
+void Client::Impl::NextServer() {
+  server_ = (server_ + 1) % servers_.size();
 }
 
 bool Client::Impl::Start(std::string* error) {
@@ -162,7 +171,7 @@ bool Client::Impl::Start(std::string* error) {
     *error = "need the server public key or a known-servers file";
     return false;
   }
-  if (!ParseServer(error) || !LoadKey(error)) return false;
+  if (!ParseServers(error) || !LoadKey(error)) return false;
   if (!options_.bind_host.empty()) {
     auto* in4 = reinterpret_cast<sockaddr_in*>(&bind_addr_);
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&bind_addr_);
@@ -200,7 +209,8 @@ void Client::Impl::BeginAttempt() {
   int rc = have_bind_ ? BindSource() : 0;
   if (rc == 0) {
     rc = uv_tcp_connect(&conn_->connect_req, &conn_->tcp,
-                        reinterpret_cast<sockaddr*>(&server_addr_), [](uv_connect_t* req, int st) {
+                        reinterpret_cast<sockaddr*>(&servers_[server_].addr),
+                        [](uv_connect_t* req, int st) {
                           auto* conn = static_cast<internal::Conn*>(req->handle->data);
                           if (conn->owner) conn->owner->OnConnected(conn, st);
                         });
@@ -255,8 +265,15 @@ void Client::Impl::Fail(const ClientError& error) {
   if (!was_active || error.code != errors::kConnectionLost) ReportError(error);
   if (destroying_ || !started_ || phase_ != Phase::Idle) return;  // stopped or restarted
   if (error.fatal) return;
+  // Whatever ended this attempt or session (refused, timed out, lost, a
+  // goaway, a refusal like server_busy) may be this node's alone: the next
+  // attempt goes to the next server of the list.
+  NextServer();
+  bool went_away = goaway_delay_ >= 0;
+  if (was_active && (went_away || uv_now(loop_) - active_since_ >= options_.healthy_session_ms))
+    backoff_.Reset();
   uint64_t delay = backoff_.Next();
-  if (goaway_delay_ >= 0) delay = static_cast<uint64_t>(goaway_delay_);
+  if (went_away) delay = static_cast<uint64_t>(goaway_delay_);
   goaway_delay_ = -1;
   // Another session took our id: do not kick it straight back.
   if (error.code == sp::proto::error_code::kReplaced) delay = std::max<uint64_t>(delay, 1000);

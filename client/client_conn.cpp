@@ -289,13 +289,13 @@ void Client::Impl::OnMsg2(std::string_view frame) {
 // is recorded now. Fails the connection and returns false otherwise.
 bool Client::Impl::CheckKnownServer(const std::string& key_b64) {
   std::string detail;
-  switch (
-      internal::CheckKnownServer(options_.known_servers_file, server_label_, key_b64, &detail)) {
+  const std::string label = servers_[server_].label;  // a copy: the callback may restart us
+  switch (internal::CheckKnownServer(options_.known_servers_file, label, key_b64, &detail)) {
     case internal::KnownServer::Match:
       return true;
     case internal::KnownServer::Recorded:
       if (callbacks_.on_server_key_recorded && !destroying_)
-        callbacks_.on_server_key_recorded(server_label_, key_b64, options_.known_servers_file);
+        callbacks_.on_server_key_recorded(label, key_b64, options_.known_servers_file);
       return conn_ != nullptr;  // the callback may have stopped the client
     case internal::KnownServer::Mismatch:
       Fail(Err(errors::kServerKeyMismatch, "server key mismatch (" + detail + ")", true));
@@ -373,7 +373,7 @@ void Client::Impl::OnMessage(sp::proto::ServerMessage& message) {
 void Client::Impl::OnWelcome(const sp::proto::Welcome& w) {
   phase_ = Phase::Active;
   attempt_deadline_ = 0;
-  backoff_.Reset();
+  active_since_ = uv_now(loop_);
   stats_.connects++;
   last_rx_ = uv_now(loop_);
   uint64_t heartbeat = w.heartbeat_ms > 0 ? static_cast<uint64_t>(w.heartbeat_ms) : 5000;
@@ -382,8 +382,8 @@ void Client::Impl::OnWelcome(const sp::proto::Welcome& w) {
   max_frame_bytes_ = w.max_frame_bytes > 0 ? static_cast<uint64_t>(w.max_frame_bytes) : 0;
   Conn* conn = conn_;
   if (callbacks_.on_connected && !destroying_) {
-    callbacks_.on_connected(
-        Welcome{w.client, w.node, w.session, w.heartbeat_ms, w.window, w.max_frame_bytes});
+    callbacks_.on_connected(Welcome{w.client, w.node, w.session, w.heartbeat_ms, w.window,
+                                    w.max_frame_bytes, servers_[server_].entry});
   }
   if (conn_ != conn) return;
   FlushSends();

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "client/backoff.h"
 #include "client/dedup.h"
@@ -99,7 +100,8 @@ class Client::Impl {
  private:
   // Lifecycle (client.cpp)
   bool LoadKey(std::string* error);
-  bool ParseServer(std::string* error);
+  bool ParseServers(std::string* error);
+  void NextServer();
   void BeginAttempt();
   int BindSource();  // socket bound to options_.bind_host, port chosen at connect
   void Fail(const ClientError& error);
@@ -149,10 +151,15 @@ class Client::Impl {
   ClientCallbacks callbacks_;
   std::shared_ptr<const sp::crypto::KeyPair> key_;
   sp::crypto::Bytes pinned_;  // 32 bytes, or empty: known-servers file (first use)
-  sockaddr_storage server_addr_{};
+  struct Server {
+    std::string entry;  // "host:port" as given
+    std::string label;  // its known-servers entry: server_name or `entry`
+    sockaddr_storage addr{};
+  };
+  std::vector<Server> servers_;
+  size_t server_ = 0;  // index of the server the current or next attempt uses
   sockaddr_storage bind_addr_{};
   bool have_bind_ = false;
-  std::string server_label_;  // "host:port" as given, for known servers
 
   internal::Phase phase_ = internal::Phase::Idle;
   internal::Conn* conn_ = nullptr;
@@ -181,6 +188,7 @@ class Client::Impl {
   uint64_t last_rx_ = 0;
   uint64_t goaway_close_at_ = 0;
   int64_t goaway_delay_ = -1;     // reconnect delay the server asked for
+  uint64_t active_since_ = 0;     // loop time of the current session's welcome
   uint64_t max_frame_bytes_ = 0;  // from welcome
   std::string disconnect_reason_;
   ClientStats stats_;

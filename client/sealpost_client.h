@@ -58,6 +58,7 @@ struct Welcome {
   int64_t heartbeat_ms = 0;
   int64_t window = 0;
   int64_t max_frame_bytes = 0;
+  std::string server;  // the entry of the server list this session is on
 };
 
 struct ClientError {
@@ -87,14 +88,24 @@ struct RequestOptions {
 };
 
 struct ClientOptions {
-  std::string server = "127.0.0.1:9300";  // host:port or [v6]:port
-  // The server's static public key (base64). When empty, known_servers_file
-  // is used: the key seen first is recorded there and a changed key refused.
+  // host:port or [v6]:port, or several of them separated by commas
+  // ("a:9300,b:9300"): nodes of one deployment, tried in turn.
+  std::string server = "127.0.0.1:9300";
+  // The same as a list; when not empty it is used and `server` is ignored.
+  // Each attempt or session that ends (refused, timed out, lost, goaway, ...)
+  // makes the next attempt go to the next server, round robin, starting at
+  // `first_server` (-1: a random one, so many clients spread over the list).
+  std::vector<std::string> servers;
+  int first_server = -1;
+  // The server's static public key (base64), the same for every server of
+  // the list. When empty, known_servers_file is used: the key seen first is
+  // recorded there and a changed key refused.
   std::string server_public_key;
   std::string known_servers_file;
-  // The name the known-servers file keys this server by (default: `server`
-  // as given). Give the same name for a server reached by name and by
-  // address, and its key is one entry.
+  // The name the known-servers file keys the servers by (default: each
+  // server's entry as given, so each has its own line). Give the same name
+  // for a server reached by name and by address, or for all nodes of one
+  // deployment, and their key is one entry.
   std::string server_name;
   std::string client_id;
   // Static key: `key` when set (in-memory keys, e.g. the simulator), else
@@ -102,9 +113,15 @@ struct ClientOptions {
   std::shared_ptr<const sp::crypto::KeyPair> key;
   std::string key_file;
   std::string protocol = "Noise_XX_25519_AESGCM_SHA256";
-  // Reconnect delay: uniform in [min, min(max, min * 2^failures)].
+  // Reconnect delay: uniform in [min, min(max, min * 2^failures)]. The
+  // failures are counted until a session stays up for healthy_session_ms
+  // (or ends with a goaway): a server that welcomes and then drops us at once
+  // is not retried at the minimum delay for ever. A session that lasted that
+  // long already bounds the reconnect rate, so a second is enough; longer
+  // would slow the return from nodes that fail every few seconds.
   uint64_t backoff_min_ms = 200;
   uint64_t backoff_max_ms = 30000;
+  uint64_t healthy_session_ms = 1000;
   uint64_t connect_timeout_ms = 10000;  // TCP connect + handshake + welcome
   // Silence from the server for this long means the link is dead. 0: three
   // heartbeat intervals as announced in welcome (at least 5 s).

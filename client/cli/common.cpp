@@ -11,18 +11,23 @@ namespace sealpost::cli {
 
 void AddCommonFlags(CLI::App* app, CommonFlags* f, unsigned groups) {
   if (groups & kServerFlags) {
-    app->add_option("--server", f->server, "Server HOST:PORT")
+    app->add_option("--server", f->server,
+                    "Server HOST:PORT ([v6]:PORT), or several nodes of one deployment as "
+                    "HOST:PORT,HOST:PORT: each failed attempt, lost session or goaway moves on "
+                    "to the next, round robin from a random one")
         ->envname("SEALPOST_SERVER")
         ->capture_default_str();
-    app->add_option("--server-pk", f->server_pk, "Server public key (base64) to pin")
+    app->add_option("--server-pk", f->server_pk,
+                    "Server public key (base64) to pin, for every server of --server")
         ->envname("SEALPOST_SERVER_PK");
     app->add_option("--known-servers", f->known_servers,
                     "Known-servers file used without --server-pk (trust on first use; "
                     "default ~/.sealpost/known_servers)")
         ->envname("SEALPOST_KNOWN_SERVERS");
     app->add_option("--server-name", f->server_name,
-                    "Name of this server's known-servers entry (default: --server); give the "
-                    "same name to reach one server by name and by address")
+                    "Name of the known-servers entry (default: each --server entry as given); "
+                    "give the same name to reach one server by name and by address, or to "
+                    "share one entry among the nodes of a list")
         ->envname("SEALPOST_SERVER_NAME");
     app->add_option("--protocol", f->protocol, "Noise protocol name")
         ->envname("SEALPOST_PROTOCOL")

@@ -17,7 +17,7 @@ struct CommonFlags {
   std::string server = "127.0.0.1:9300";
   std::string server_pk;
   std::string known_servers;  // default: ~/.sealpost/known_servers when no server_pk
-  std::string server_name;    // the known-servers entry's name (default: --server)
+  std::string server_name;    // the known-servers entry's name (default: each --server entry)
   std::string key;
   std::string redis = "redis://127.0.0.1:6379/0";
   std::string redis_password_file;  // non-empty: replaces the URL's password

@@ -73,7 +73,8 @@ ClientCallbacks Live::Callbacks() {
   cb.on_connected = [this](const Welcome& w) {
     uv_timer_stop(&deadline_);
     if (mode_ == Mode::Shell || flags_.common.verbose) {
-      std::fprintf(stderr, "connected as %s (node %s)\n", w.client.c_str(), w.node.c_str());
+      std::fprintf(stderr, "connected as %s (node %s at %s)\n", w.client.c_str(), w.node.c_str(),
+                   w.server.c_str());
     }
     // A single send keeps its deadline until the ack; the others only wait to connect.
     if (mode_ == Mode::Send && every_ms_ == 0) ArmDeadline();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "client/server_list.h"
 #include "crypto/bytes.h"
 #include "services/keys.h"
 #include "shared/client_id.h"
@@ -69,6 +70,8 @@ bool Sim::Prepare(std::string* error) {
     *error = "need --server-pk (or SEALPOST_SERVER_PK)";
     return false;
   }
+  if (!internal::ServerEntries(config_.common.server, {}, &servers_, error)) return false;
+  for (const std::string& server : servers_) server_sessions_[server] = 0;
   keys_.reserve(config_.clients);
   ids_.reserve(config_.clients);
   for (uint64_t i = 0; i < config_.clients; ++i) {
@@ -102,7 +105,8 @@ bool Sim::Provision(std::string* error) {
 std::string Sim::SourceIp(uint64_t index) const {
   int n = config_.source_ips;
   if (n < 0) {
-    bool loopback = config_.common.server.rfind("127.", 0) == 0;
+    bool loopback = std::all_of(servers_.begin(), servers_.end(),
+                                [](const std::string& s) { return s.rfind("127.", 0) == 0; });
     n = loopback ? static_cast<int>(std::min<uint64_t>(250, config_.clients / 100 + 1)) : 0;
   }
   if (n <= 1) return {};
@@ -114,7 +118,10 @@ void Sim::CreateClients() {
   connected_.assign(ids_.size(), 0);
   for (size_t i = 0; i < ids_.size(); ++i) {
     ClientOptions o;
-    o.server = config_.common.server;
+    o.servers = servers_;
+    // Client i starts at server i mod N: an even spread, where random starts
+    // would leave a small run lopsided.
+    o.first_server = static_cast<int>(i % servers_.size());
     o.server_public_key = config_.common.server_pk;
     o.protocol = config_.common.protocol;
     o.client_id = ids_[i];
@@ -184,6 +191,7 @@ void Sim::PrintSummary() {
   j["redeliveries_suppressed"] = suppressed;
   j["client_events"] = {{"sent", client_events_sent_}, {"acked", client_events_acked_}};
   j["churned"] = churned_;
+  j["server_sessions"] = server_sessions_;
   j["redis_outages"] = producer_.Outages();
   j["redis_outage_ms"] = producer_.OutageMs(uv_now(loop_));
   j["push_skipped"] = push_skipped_;

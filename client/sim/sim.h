@@ -143,8 +143,10 @@ class Sim {
   double start_credit_ = 0;
   internal_rng_state_t rng_ = 0x9e3779b97f4a7c15ull;
   std::map<std::string, uint64_t> error_codes_;
-  std::vector<uint32_t> latencies_us_;      // every delivery, for the summary
-  std::vector<uint32_t> window_latencies_;  // this second's, for the progress line
+  std::vector<std::string> servers_;                 // --server split into its entries
+  std::map<std::string, uint64_t> server_sessions_;  // sessions welcomed, per server
+  std::vector<uint32_t> latencies_us_;               // every delivery, for the summary
+  std::vector<uint32_t> window_latencies_;           // this second's, for the progress line
   uint64_t window_sent_ = 0;
   uint64_t window_delivered_ = 0;
   int exit_code_ = 0;

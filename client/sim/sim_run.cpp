@@ -35,7 +35,8 @@ uint32_t Sim::RandomClient() {
 
 ClientCallbacks Sim::CallbacksFor(uint32_t index) {
   ClientCallbacks cb;
-  cb.on_connected = [this, index](const Welcome&) {
+  cb.on_connected = [this, index](const Welcome& w) {
+    server_sessions_[w.server]++;
     if (!connected_[index]) connected_count_++;
     connected_[index] = 1;
   };

@@ -5,13 +5,24 @@ export type Protocol = 'Noise_XX_25519_AESGCM_SHA256' | 'Noise_XX_25519_ChaChaPo
 export const PROTOCOLS: Protocol[];
 
 export interface SealpostClientOptions {
-  /** "host:port" (IPv6 as "[::1]:9300"); default "127.0.0.1:9300". */
+  /**
+   * "host:port" (IPv6 as "[::1]:9300"), or several nodes of one deployment
+   * separated by commas ("a:9300,b:9300"); default "127.0.0.1:9300".
+   */
   server?: string;
-  /** The server's static key (base64 or 32 bytes). Without it: trust on first use. */
+  /**
+   * The servers as a list (or a comma-separated string); wins over `server`.
+   * Every attempt or session that ends (refused, timed out, lost, goaway)
+   * moves the next attempt to the next server, round robin.
+   */
+  servers?: string[] | string;
+  /** Index of the server tried first; default -1: a random one, so clients spread out. */
+  firstServer?: number;
+  /** The servers' static key (base64 or 32 bytes), shared by all of them. Without it: trust on first use. */
   serverPublicKey?: string | Buffer;
   /** Known-servers file used when no key is pinned; default ~/.sealpost/known_servers. */
   knownServersFile?: string;
-  /** Name the known-servers entry is keyed by; default `server`. */
+  /** Name the known-servers entries are keyed by; default each server's own `host:port`. */
   serverName?: string;
   /** Client id: 1-64 characters from A-Z a-z 0-9 _ . - */
   id: string;
@@ -26,6 +37,8 @@ export interface SealpostClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect delays: full jitter up to initialMs * 2^attempt, capped at maxMs. */
   backoff?: { initialMs?: number; maxMs?: number };
+  /** A session up this long (or ended by goaway) resets the backoff; default 1000. */
+  healthySessionMs?: number;
   /** How many handled event ids are remembered to drop redeliveries; default 10000. */
   dedupSize?: number;
 }
@@ -76,6 +89,8 @@ export interface Welcome {
   heartbeatMs: number;
   window: number;
   maxFrameBytes: number;
+  /** The entry of the server list this session is on ("host:port" as given). */
+  server: string;
 }
 
 export class SealpostError extends Error {
@@ -95,6 +110,8 @@ export class SealpostError extends Error {
 export class SealpostClient extends EventEmitter {
   constructor(options: SealpostClientOptions);
   readonly connected: boolean;
+  /** The server of the list the current (or next) connection is to. */
+  readonly server: { server: string; host: string; port: number; serverName: string };
   /** This client's public key (base64): what `sealpost provision --pk` registers. */
   readonly publicKey: string;
   /**

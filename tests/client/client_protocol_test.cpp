@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 
 #include "client/sealpost_client.h"
@@ -481,4 +482,239 @@ TEST_CASE("client: a request without a reply times out; a refused one reports th
   CHECK(refused->error.code == "forbidden");
   CHECK(rec.errors.empty());  // both reached their callbacks, not on_error
   CHECK(client->PendingSends() == 0);
+}
+
+// ---- Several servers --------------------------------------------------------------
+
+namespace {
+
+// A port nothing listens on: a listener bound and closed again.
+std::string DeadAddress(uv_loop_t* loop) {
+  FakeServer gone(loop);
+  std::string address = gone.Address();
+  gone.Close();
+  uv_run(loop, UV_RUN_NOWAIT);
+  return address;
+}
+
+}  // namespace
+
+TEST_CASE("client: of a dead server and a live one, the live one gets the session") {
+  TestLoop t;
+  FakeServer live(&t.loop);
+  std::string dead = DeadAddress(&t.loop);
+  for (int first : {0, 1, -1}) {
+    CAPTURE(first);
+    Recorder rec;
+    std::string on;
+    sealpost::ClientCallbacks cb = rec.Callbacks();
+    cb.on_connected = [&](const sealpost::Welcome& w) {
+      rec.connected++;
+      on = w.server;
+    };
+    sealpost::ClientOptions o = Options(live);
+    o.servers = {dead, live.Address()};
+    o.first_server = first;
+    auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
+    std::string error;
+    REQUIRE(client->Start(&error));
+    REQUIRE(RunUntil(
+        &t.loop, [&] { return rec.connected == 1; }, 5000));
+    CHECK(on == live.Address());
+    // Starting at the dead one costs one refused attempt; starting at the
+    // live one, none.
+    size_t refused = 0;
+    for (const auto& e : rec.errors) refused += e.code == sealpost::errors::kConnectionRefused;
+    if (first == 0) CHECK(refused == 1);
+    if (first == 1) CHECK(refused == 0);
+    CHECK(client->Stats().attempts == refused + 1);
+  }
+}
+
+TEST_CASE("client: goaway moves the client to the next server, after the delay it names") {
+  TestLoop t;
+  FakeServer a(&t.loop);
+  FakeServer b(&t.loop, a.Key());  // one deployment, one key: pinned once for both
+  Recorder rec;
+  std::vector<std::string> sessions_on;
+  sealpost::ClientCallbacks cb = rec.Callbacks();
+  cb.on_connected = [&](const sealpost::Welcome& w) {
+    rec.connected++;
+    sessions_on.push_back(w.server);
+  };
+  sealpost::ClientOptions o = Options(a);
+  o.server = a.Address() + "," + b.Address();
+  o.first_server = 0;
+  o.backoff_min_ms = 2000;  // so a reconnect within the test's bound is the goaway's delay
+  o.backoff_max_ms = 4000;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 1; }, 5000));
+  a.Send({{"type", "goaway"}, {"ts", 1}, {"reason", "shutdown"}, {"reconnectMs", 150}});
+  RunUntil(
+      &t.loop, [] { return false; }, 30);
+  uint64_t dropped_at = uv_now(&t.loop);
+  a.Drop();  // the drain ended
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return rec.connected == 2; }, 1500));
+  CHECK(sessions_on == std::vector<std::string>{a.Address(), b.Address()});
+  CHECK(a.connections == 1);
+  CHECK(b.connections == 1);
+  CHECK(b.accepted_at.back() - dropped_at >= 120);
+  CHECK(rec.errors.empty());  // a goaway and the close after it are no errors
+}
+
+TEST_CASE("client: attempts go round robin from the first server, and a lost link moves on") {
+  TestLoop t;
+  auto key = sp::crypto::GenerateKeyPair();
+  FakeServer a(&t.loop, key);
+  FakeServer b(&t.loop, key);
+  FakeServer c(&t.loop, key);
+  std::vector<std::string> order;  // where each session was
+  for (auto [server, name] : {std::pair{&a, "a"}, std::pair{&b, "b"}, std::pair{&c, "c"}}) {
+    server->on_authenticated = [&order, name = std::string(name)](FakeServer& s) {
+      order.push_back(name);
+      s.Welcome();
+      s.Drop();  // the link is lost right after the welcome
+    };
+  }
+  Recorder rec;
+  sealpost::ClientOptions o = Options(a);
+  o.servers = {a.Address(), b.Address(), c.Address()};
+  o.first_server = 1;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return order.size() >= 7; }, 10000));
+  order.resize(7);
+  CHECK(order == std::vector<std::string>{"b", "c", "a", "b", "c", "a", "b"});
+}
+
+TEST_CASE("client: random first servers spread many clients over the list") {
+  TestLoop t;
+  FakeServer a(&t.loop);
+  std::string other = "127.0.0.1:1";  // never connected to: Start() only resolves
+  std::map<std::string, int> first;
+  for (int i = 0; i < 200; ++i) {
+    sealpost::ClientOptions o = Options(a);
+    o.server = a.Address() + "," + other;
+    std::string on;
+    sealpost::ClientCallbacks cb;
+    cb.on_error = [&](const sealpost::ClientError&) { on = other; };
+    cb.on_connected = [&](const sealpost::Welcome& w) { on = w.server; };
+    auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
+    std::string error;
+    REQUIRE(client->Start(&error));
+    REQUIRE(RunUntil(
+        &t.loop, [&] { return !on.empty(); }, 5000));
+    first[on]++;
+  }
+  // Binomial(200, 1/2): outside [60, 140] with probability below 1e-8.
+  CHECK(first[a.Address()] > 60);
+  CHECK(first[other] > 60);
+}
+
+TEST_CASE("client: the backoff grows over short sessions and resets after a healthy one") {
+  TestLoop t;
+  FakeServer server(&t.loop);
+  struct Dropper {
+    uv_timer_t timer;
+    FakeServer* server;
+    std::vector<uint64_t> dropped_at;
+  } dropper{{}, &server, {}};
+  uv_timer_init(&t.loop, &dropper.timer);
+  dropper.timer.data = &dropper;
+  server.on_authenticated = [&](FakeServer& s) {
+    s.Welcome();
+    // Sessions 1-7 are lost at once; session 8 stays up past healthy_session_ms.
+    uint64_t hold_ms = s.connections <= 7 ? 0 : 400;
+    uv_timer_start(
+        &dropper.timer,
+        [](uv_timer_t* timer) {
+          auto* d = static_cast<Dropper*>(timer->data);
+          d->server->Drop();
+          d->dropped_at.push_back(uv_now(timer->loop));
+        },
+        hold_ms, 0);
+  };
+  Recorder rec;
+  sealpost::ClientOptions o = Options(server);
+  o.backoff_min_ms = 20;
+  o.backoff_max_ms = 5000;
+  o.healthy_session_ms = 300;
+  auto client = std::make_unique<sealpost::Client>(&t.loop, o, rec.Callbacks());
+  std::string error;
+  REQUIRE(client->Start(&error));
+  REQUIRE(RunUntil(
+      &t.loop, [&] { return server.connections == 9; }, 20000));
+  REQUIRE(dropper.dropped_at.size() == 8);
+  // After seven short sessions the ceiling is 20 ms * 2^7 = 2.56 s, so the
+  // delays add up; the healthy eighth resets it to the minimum (20 ms).
+  // Without the reset the last delay would be under 150 ms in 5% of runs.
+  CHECK(server.accepted_at[7] - dropper.dropped_at[0] >= 200);  // 140 if it did not grow
+  CHECK(server.accepted_at[8] - dropper.dropped_at[7] < 150);
+  uv_close(reinterpret_cast<uv_handle_t*>(&dropper.timer), nullptr);
+}
+
+TEST_CASE("client: a known-servers file keys each server of a list by its own entry") {
+  TestLoop t;
+  FakeServer a(&t.loop);
+  FakeServer b(&t.loop, a.Key());
+  sp::testkit::TempDir dir;
+  auto run = [&](const std::string& name) {
+    std::vector<std::string> recorded;
+    sealpost::ClientOptions o = Options(a);
+    o.server_public_key.clear();
+    o.known_servers_file = dir.File("known_" + name);
+    o.server_name = name;
+    o.servers = {a.Address(), b.Address()};
+    o.first_server = 0;
+    Recorder rec;
+    sealpost::ClientCallbacks cb = rec.Callbacks();
+    cb.on_server_key_recorded = [&](const std::string& s, const std::string& k,
+                                    const std::string&) { recorded.push_back(s + " " + k); };
+    auto client = std::make_unique<sealpost::Client>(&t.loop, o, cb);
+    std::string error;
+    REQUIRE(client->Start(&error));
+    REQUIRE(RunUntil(
+        &t.loop, [&] { return rec.connected == 1; }, 5000));
+    a.Drop();  // the link to a is lost: the next session is on b
+    REQUIRE(RunUntil(
+        &t.loop, [&] { return rec.connected == 2; }, 5000));
+    CHECK(b.connections >= 1);
+    return recorded;
+  };
+  CHECK(run("") == std::vector<std::string>{a.Address() + " " + a.PublicKey(),
+                                            b.Address() + " " + a.PublicKey()});
+  // One name for the deployment: one entry, recorded once, matched by both.
+  CHECK(run("prod") == std::vector<std::string>{"prod " + a.PublicKey()});
+}
+
+TEST_CASE("client: a bad server list is refused by Start() with the reason") {
+  TestLoop t;
+  FakeServer a(&t.loop);
+  auto refusal = [&](const std::string& server, std::vector<std::string> servers = {}) {
+    sealpost::ClientOptions o = Options(a);
+    o.server = server;
+    o.servers = std::move(servers);
+    sealpost::Client client(&t.loop, o, {});
+    std::string error;
+    CHECK_FALSE(client.Start(&error));
+    return error;
+  };
+  CHECK(refusal(a.Address() + ",,") == "empty entry in the server list '" + a.Address() + ",,'");
+  CHECK(refusal("x", {a.Address(), "nohost"}) == "server must be host:port, got 'nohost'");
+  CHECK(refusal(a.Address() + ",[::1:9300") ==
+        "server must be host:port or [v6]:port, got '[::1:9300'");
+  CHECK(refusal(a.Address() + ",no-such-host.invalid:9300") ==
+        "cannot resolve 'no-such-host.invalid'");
+  // The single-server form and IPv6 entries still work.
+  sealpost::ClientOptions o = Options(a);
+  o.server = "[::1]:9300," + a.Address();
+  sealpost::Client client(&t.loop, o, {});
+  std::string error;
+  CHECK_MESSAGE(client.Start(&error), error);
 }

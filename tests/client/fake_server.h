@@ -22,8 +22,9 @@ namespace sealpost::test {
 
 class FakeServer {
  public:
-  explicit FakeServer(uv_loop_t* loop) : loop_(loop) {
-    key_ = sp::crypto::GenerateKeyPair();
+  explicit FakeServer(uv_loop_t* loop) : FakeServer(loop, sp::crypto::GenerateKeyPair()) {}
+  // Nodes of one deployment share the server key: give them the same one.
+  FakeServer(uv_loop_t* loop, const sp::crypto::KeyPair& key) : loop_(loop), key_(key) {
     uv_tcp_init(loop_, &listener_);
     listener_.data = this;
     sockaddr_in addr{};
@@ -39,6 +40,7 @@ class FakeServer {
 
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string PublicKey() const { return sp::crypto::PublicKeyBase64(key_); }
+  const sp::crypto::KeyPair& Key() const { return key_; }
 
   // After handshake message 3 (default: send welcome at once).
   std::function<void(FakeServer&)> on_authenticated = [](FakeServer& s) { s.Welcome(); };

@@ -85,8 +85,15 @@ void Redis::Provision(const std::string& client, const crypto::KeyPair& key) {
 }
 
 Server::Server(Redis& redis, std::vector<std::string> extra_args, std::string host)
-    : redis_(redis), extra_(std::move(extra_args)), host_(std::move(host)), port_(FreePort()) {
-  key_ = crypto::GenerateKeyPair();
+    : Server(redis, crypto::GenerateKeyPair(), std::move(extra_args), std::move(host)) {}
+
+Server::Server(Redis& redis, const crypto::KeyPair& key, std::vector<std::string> extra_args,
+               std::string host)
+    : redis_(redis),
+      extra_(std::move(extra_args)),
+      host_(std::move(host)),
+      port_(FreePort()),
+      key_(key) {
   if (crypto::WriteKeyFile(dir_.File("server.key"), key_) != crypto::KeyFileError::Ok)
     throw std::runtime_error("cannot write server key");
   Launch();

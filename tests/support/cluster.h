@@ -46,6 +46,9 @@ class Server {
  public:
   // Listens on `host` (a loopback address unless a test made another one).
   Server(Redis& redis, std::vector<std::string> extra_args = {}, std::string host = "127.0.0.1");
+  // With a given key: nodes of one deployment share theirs.
+  Server(Redis& redis, const crypto::KeyPair& key, std::vector<std::string> extra_args = {},
+         std::string host = "127.0.0.1");
   ~Server();
   int Port() const { return port_; }
   const std::string& Host() const { return host_; }

@@ -33,12 +33,20 @@ class SealpostClient extends EventEmitter {
     this.stopped = false;
     this.draining = false;
     this.goawayDelay = null;
+    this.sessionStart = null;
     this.timers = new Set();
+    // Round robin over the servers from a random one, so many clients given
+    // the same list spread over its nodes.
+    const n = this.options.servers.length;
+    this.serverIndex = this.options.firstServer >= 0 ? this.options.firstServer % n : Math.floor(Math.random() * n);
     // Connect once the caller has attached its listeners.
     setImmediate(() => this.connect());
   }
 
   get connected() { return Boolean(this.conn && this.conn.active); }
+
+  // The server the current (or next) connection is to: { server, host, port, serverName }.
+  get server() { return this.options.servers[this.serverIndex]; }
 
   get publicKey() { return this.options.keyPair.publicKey.toString('base64'); }
 
@@ -108,8 +116,9 @@ class SealpostClient extends EventEmitter {
   connect() {
     if (this.stopped) return;
     const o = this.options;
+    const s = this.server;
     const conn = new Connection({
-      host: o.host, port: o.port, clientId: o.id, keyPair: o.keyPair, protocol: o.protocol,
+      host: s.host, port: s.port, clientId: o.id, keyPair: o.keyPair, protocol: o.protocol,
       timeoutMs: o.connectTimeoutMs, checkServerKey: (key) => this.checkServerKey(key),
     });
     this.conn = conn;
@@ -119,7 +128,7 @@ class SealpostClient extends EventEmitter {
   }
 
   checkServerKey(key) {
-    const o = this.options;
+    const o = { ...this.options, ...this.server };
     if (o.serverPublicKey) {
       if (sameKey(key, o.serverPublicKey)) return null;
       return new SealpostError('server_key_mismatch', `server ${o.server} presented another key than the pinned one`, { fatal: true });
@@ -136,8 +145,9 @@ class SealpostClient extends EventEmitter {
   }
 
   onWelcome(welcome) {
-    this.backoff.reset();
     this.draining = false;
+    this.sessionStart = Date.now();
+    welcome.server = this.server.server;
     this.session = welcome;
     this.watchLiveness(welcome.heartbeatMs);
     this.emit('connected', welcome);
@@ -231,6 +241,8 @@ class SealpostClient extends EventEmitter {
   onClose(conn, err) {
     if (conn !== this.conn) return;
     this.conn = null;
+    const sessionStart = this.sessionStart;
+    this.sessionStart = null;
     const reason = (err && err.code === 'closed' && this.lastServerError) || err;
     this.lastServerError = null;
     this.emit('disconnected', reason);
@@ -242,7 +254,14 @@ class SealpostClient extends EventEmitter {
       process.nextTick(() => this.emit('error', reason));
       return;
     }
-    const delay = this.goawayDelay !== null ? this.goawayDelay : this.backoff.next();
+    // Whatever ended this attempt or session may be this node's alone: the
+    // next attempt goes to the next server of the list.
+    this.serverIndex = (this.serverIndex + 1) % this.options.servers.length;
+    // The failures count until a session stays up (or ends by a drain): a
+    // node that welcomes and drops us at once is not retried at full speed.
+    const wentAway = this.goawayDelay !== null;
+    if (sessionStart !== null && (wentAway || Date.now() - sessionStart >= this.options.healthySessionMs)) this.backoff.reset();
+    const delay = wentAway ? this.goawayDelay : this.backoff.next();
     this.goawayDelay = null;
     this.later(delay, () => this.connect());
   }

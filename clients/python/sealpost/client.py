@@ -10,9 +10,10 @@ import hmac
 import itertools
 import logging
 import os
+import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import b64, keyfile, known_servers, messages
 from .backoff import Backoff
@@ -33,16 +34,27 @@ REQUEST_TIMEOUT = 30.0
 
 @dataclass
 class Options:
-    server: str  # "host:port"
+    # "host:port" ("[v6]:port"), or nodes of one deployment separated by
+    # commas: "a:9300,b:9300"
+    server: str
     client_id: str
     key_file: str  # created (0600) when missing, like the C++ library
     server_public_key: Optional[str] = None  # base64; without it: known-servers file
     known_servers_file: Optional[str] = None  # default ~/.sealpost/known_servers
-    server_name: Optional[str] = None  # known-servers entry name (default: server)
+    server_name: Optional[str] = None  # known-servers entry name (default: each server's entry)
+    # The servers as a list; wins over `server`. Every attempt or session that
+    # ends (refused, timed out, lost, goaway) moves the next attempt to the
+    # next server, round robin from `first_server` (-1: a random one, so
+    # clients given the same list spread over its nodes).
+    servers: Optional[Sequence[str]] = None
+    first_server: int = -1
     protocol: str = DEFAULT_PROTOCOL
     connect_timeout: float = 10.0
     backoff_min: float = 0.1
     backoff_max: float = 30.0
+    # A session up this long (or ended by goaway) resets the backoff: a node
+    # that welcomes and drops us at once is not retried at full speed.
+    healthy_session: float = 1.0
     resend_delay: float = 1.0  # after `unavailable` / per-second `quota`
     dedupe_window: int = 4096
 
@@ -58,15 +70,27 @@ class _PendingRequest:
     parts: List[Event] = field(default_factory=list)
 
 
-def connect(server: str, client_id: str, key_file: str, **options: Any) -> "Client":
-    """`async with sealpost.connect("host:9300", "101", "101.key", server_public_key=...) as c:`"""
+def connect(server: Union[str, Sequence[str]], client_id: str, key_file: str, **options: Any) -> "Client":
+    """`async with sealpost.connect("host:9300", "101", "101.key", server_public_key=...) as c:`
+
+    `server` may list several nodes: "a:9300,b:9300" or ["a:9300", "b:9300"]."""
+    if not isinstance(server, str):
+        servers = list(server)
+        return Client(Options(server="", servers=servers, client_id=client_id, key_file=key_file, **options))
     return Client(Options(server=server, client_id=client_id, key_file=key_file, **options))
 
 
 class Client:
     def __init__(self, options: Options) -> None:
         self.options = options
-        self._host, self._port = _split_server(options.server)
+        # (entry as given, host, port) per server; checked here, so a bad list
+        # raises ValueError before anything runs
+        entries = server_entries(options.server, options.servers)
+        self._servers = [(entry, *_split_server(entry)) for entry in entries]
+        if options.first_server >= 0:
+            self._server_index = options.first_server % len(self._servers)
+        else:
+            self._server_index = random.randrange(len(self._servers))
         self._pinned = b64.decode(options.server_public_key) if options.server_public_key else None
         self._key: Optional[KeyPair] = None
         self._events: "asyncio.Queue[Union[Event, object]]" = asyncio.Queue()
@@ -111,6 +135,11 @@ class Client:
                 pass
             self._task = None
         self._finish(None)
+
+    @property
+    def server(self) -> str:
+        """The server (as given) of the current session, or of the next attempt."""
+        return self._servers[self._server_index][0]
 
     @property
     def connected(self) -> bool:
@@ -291,31 +320,40 @@ class Client:
     async def _connect_loop(self) -> None:
         backoff = Backoff(self.options.backoff_min, self.options.backoff_max)
         while True:
+            _, host, port = self._servers[self._server_index]
             try:
-                connection = await Connection.open(
-                    self._host, self._port, self._initiator(), self.options.connect_timeout
-                )
+                connection = await Connection.open(host, port, self._initiator(), self.options.connect_timeout)
             except SealpostError as e:  # encrypted refusal: authentic
                 if e.code in FATAL_CODES:
                     return self._finish(e)
-                log.warning("sealpost: server refused the session: %s", e)
+                log.warning("sealpost: server %s refused the session: %s", self.server, e)
+                self._next_server()
                 await asyncio.sleep(backoff.next())
                 continue
             except _KeyRejected as e:
                 return self._finish(SealpostError("server_key_mismatch", str(e)))
             except (PlaintextError, HandshakeFailed, ConnectionLost, OSError, asyncio.TimeoutError) as e:
-                log.info("sealpost: connecting to %s failed: %s", self.options.server, e or type(e).__name__)
+                log.info("sealpost: connecting to %s failed: %s", self.server, e or type(e).__name__)
+                self._next_server()
                 await asyncio.sleep(backoff.next())
                 continue
-            backoff.reset()
+            started = time.monotonic()
             try:
                 goaway_delay = await self._session(connection)
             except SealpostError as e:
                 return self._finish(e)
+            self._next_server()
+            if goaway_delay is not None or time.monotonic() - started >= self.options.healthy_session:
+                backoff.reset()
             delay = goaway_delay if goaway_delay is not None else backoff.next()
             if self._closed_with == "replaced":  # another session took our id: don't kick it back at once
                 delay = max(delay, REPLACED_DELAY)
             await asyncio.sleep(delay)
+
+    def _next_server(self) -> None:
+        # Whatever ended this attempt or session may be this node's alone:
+        # the next attempt goes to the next server of the list.
+        self._server_index = (self._server_index + 1) % len(self._servers)
 
     def _initiator(self) -> Initiator:
         assert self._key is not None
@@ -327,7 +365,7 @@ class Client:
                 raise _KeyRejected("the server's key is not the pinned key")
             return
         path = self.options.known_servers_file or known_servers.default_path()
-        name = self.options.server_name or self.options.server
+        name = self.options.server_name or self.server
         key_b64 = b64.encode(key)
         try:
             trust, detail = known_servers.check(path, name, key_b64)
@@ -345,7 +383,8 @@ class Client:
         """Runs one session until it ends; returns the delay a goaway asked for.
         After a goaway the server drains (acks still count) and closes; the
         delay counts from that close, as in the C++ client."""
-        self._conn, self._draining, self.welcome = connection, False, connection.welcome
+        self._conn, self._draining = connection, False
+        self.welcome = {**connection.welcome, "server": self.server}
         self._closed_with = None
         self._connected.set()
         for message, _ in list(self._outbox.values()):
@@ -458,8 +497,39 @@ class Client:
                 pending.future.set_exception(failure)
 
 
+def server_entries(server: str, servers: Optional[Sequence[str]] = None) -> List[str]:
+    """`servers` when given, else `server` split at commas; blanks around
+    entries are dropped. ValueError names what is wrong."""
+    if servers is None:
+        if not server.replace(",", "").strip():
+            raise ValueError("no server given")
+        entries = [entry.strip() for entry in server.split(",")]
+        if "" in entries:
+            raise ValueError(f"empty entry in the server list {server!r}")
+    else:
+        if isinstance(servers, str):
+            raise ValueError("servers must be a list of 'host:port' strings")
+        entries = [str(entry).strip() for entry in servers]
+        if not entries:
+            raise ValueError("no server given")
+        if "" in entries:
+            raise ValueError("empty entry in the server list")
+        for entry in entries:
+            if "," in entry:
+                raise ValueError(f"server list entry {entry!r} contains a comma")
+    for i, entry in enumerate(entries):
+        _split_server(entry)
+        if entry in entries[:i]:
+            raise ValueError(f"server {entry!r} is listed twice")
+    return entries
+
+
 def _split_server(server: str) -> Tuple[str, int]:
     host, sep, port = server.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not host or not port:
         raise ValueError(f"server must be host:port, got {server!r}")
-    return host.strip("[]"), int(port)
+    if host.startswith("[") != host.endswith("]") or host == "[]":
+        raise ValueError(f"server must be host:port or [v6]:port, got {server!r}")
+    if not port.isdigit() or len(port) > 5 or not 0 < int(port) <= 65535:
+        raise ValueError(f"bad port in {server!r}")
+    return host[1:-1] if host.startswith("[") else host, int(port)

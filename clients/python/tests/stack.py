@@ -67,23 +67,29 @@ class Stack:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start_server(self, *extra: str) -> subprocess.Popen:
+    def start_server(self, *extra: str, port: Optional[int] = None) -> subprocess.Popen:
+        """Starts a node; with `port`, another node (same Redis, same key) there."""
+        port = port or self.port
         with open(self.tmp / f"server-{len(self._servers)}.log", "wb") as log:
             self.server = subprocess.Popen(
-                [str(BIN_DIR / "sealpost-server"), "--listen", self.address,
+                [str(BIN_DIR / "sealpost-server"), "--listen", f"127.0.0.1:{port}",
                  "--redis", f"redis://127.0.0.1:{self.redis_port}/0",
                  "--key-file", str(self.server_key_file), "--node-id", f"py-{len(self._servers)}",
                  *extra],
                 stdout=log, stderr=subprocess.STDOUT,
             )
         self._servers.append(self.server)
-        wait_for(lambda: _accepts(self.port), what="sealpost-server")
+        wait_for(lambda: _accepts(port), what="sealpost-server")
         return self.server
 
-    def stop_server(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
-        assert self.server is not None
-        self.server.send_signal(sig)
-        self.server.wait(timeout)
+    def stop_server(
+        self, sig: int = signal.SIGTERM, timeout: float = 15.0, server: Optional[subprocess.Popen] = None
+    ) -> None:
+        """Stops `server` (default: the one started last) and waits for its exit."""
+        server = server or self.server
+        assert server is not None
+        server.send_signal(sig)
+        server.wait(timeout)
 
     def cli(self, *args: str) -> str:
         return subprocess.run(

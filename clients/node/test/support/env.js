@@ -67,13 +67,14 @@ class TestEnv {
     await eventually(() => canConnect(this.redisPort), 10000, 'redis-server');
   }
 
-  async startServer() {
+  // Another node (same Redis, same key) on `port`: several make a server list.
+  async startServer(port = this.port) {
     const log = fs.openSync(path.join(this.dir, `server-${this.servers.length}.log`), 'w');
-    const server = spawn(bin('sealpost-server'), ['--listen', `127.0.0.1:${this.port}`,
+    const server = spawn(bin('sealpost-server'), ['--listen', `127.0.0.1:${port}`,
       '--redis', `redis://127.0.0.1:${this.redisPort}/0`, '--key-file', this.serverKeyFile,
       '--log-level', 'warn', ...this.serverArgs], { stdio: ['ignore', log, log] });
     this.servers.push(server);
-    await eventually(() => canConnect(this.port), 10000, 'sealpost-server');
+    await eventually(() => canConnect(port), 10000, 'sealpost-server');
     return server;
   }
 
@@ -112,4 +113,4 @@ class TestEnv {
   }
 }
 
-module.exports = { TestEnv, bin, eventually };
+module.exports = { TestEnv, bin, eventually, freePort };
