@@ -16,6 +16,7 @@ void RedisSync::CloseAll() {
   ctx_ = nullptr;
   for (auto& [address, ctx] : nodes_) redisFree(ctx);
   nodes_.clear();
+  last_ctx_ = nullptr;
   slot_owner_.clear();
   queued_.clear();
 }
@@ -83,8 +84,9 @@ bool RedisSync::Connect(std::string_view url, const std::string& password_file, 
       redisContext* s = redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, tv);
       if (s != nullptr && s->err == 0) {
         redisSetTimeout(s, tv);
-        Reply r(static_cast<redisReply*>(redisCommand(
-            s, "SENTINEL get-master-addr-by-name %b", ep.master_name.data(), ep.master_name.size())));
+        Reply r(
+            static_cast<redisReply*>(redisCommand(s, "SENTINEL get-master-addr-by-name %b",
+                                                  ep.master_name.data(), ep.master_name.size())));
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
           sp::services::RedisAddress primary;
           primary.host = std::string(Text(r->element[0]));
@@ -127,6 +129,7 @@ struct ArgvView {
 }  // namespace
 
 Reply RedisSync::Command(const std::vector<std::string>& argv) {
+  redirected_ = nullptr;
   redisContext* ctx = ContextFor(argv);
   if (ctx == nullptr) return nullptr;
   ArgvView v(argv);
@@ -155,6 +158,18 @@ Reply RedisSync::Next() {
   Queued next = std::move(queued_.front());
   queued_.pop_front();
   if (redisGetReply(next.ctx, &reply) != REDIS_OK) return nullptr;
+  std::vector<std::string_view> views(next.argv.begin(), next.argv.end());
+  bool keyless = !sp::services::CommandKey(views);
+  redisContext* redirected = redirected_;
+  redirected_ = nullptr;
+  if (keyless && redirected != nullptr && redirected != next.ctx) {
+    // The keyed command before it was redirected: a WAIT must count the
+    // replicas of the node that took the write, so it goes there again.
+    freeReplyObject(reply);
+    ArgvView v(next.argv);
+    return Reply(static_cast<redisReply*>(redisCommandArgv(
+        redirected, static_cast<int>(next.argv.size()), v.ptrs.data(), v.lens.data())));
+  }
   return FollowRedirects(Reply(static_cast<redisReply*>(reply)), next.argv);
 }
 
@@ -162,11 +177,13 @@ redisContext* RedisSync::ContextFor(const std::vector<std::string>& argv) {
   if (!cluster_ || ctx_ == nullptr) return ctx_;
   std::vector<std::string_view> views(argv.begin(), argv.end());
   auto key = sp::services::CommandKey(views);
-  if (!key) return ctx_;
+  // No key (WAIT, PING, ...): the connection of the command before, so that
+  // WAIT counts the replicas of the write it follows.
+  if (!key) return last_ctx_ ? last_ctx_ : ctx_;
   auto owner = slot_owner_.find(sp::services::KeySlot(*key));
-  if (owner == slot_owner_.end()) return ctx_;
-  redisContext* ctx = NodeAt(owner->second);
-  return ctx ? ctx : ctx_;
+  redisContext* ctx = owner == slot_owner_.end() ? nullptr : NodeAt(owner->second);
+  last_ctx_ = ctx ? ctx : ctx_;
+  return last_ctx_;
 }
 
 redisContext* RedisSync::NodeAt(const std::string& address) {
@@ -197,6 +214,7 @@ Reply RedisSync::FollowRedirects(Reply reply, const std::vector<std::string>& ar
     if (ctx == nullptr) break;
     if (moved) slot_owner_[slot] = address;
     if (ask) Reply(static_cast<redisReply*>(redisCommand(ctx, "ASKING")));
+    redirected_ = last_ctx_ = ctx;
     ArgvView v(argv);
     reply = Reply(static_cast<redisReply*>(
         redisCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));

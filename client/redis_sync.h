@@ -52,7 +52,12 @@ class RedisSync {
   std::string Error() const;
   // True when not connected or when the connection failed: hiredis will not
   // use it again, every later command fails until Connect() succeeds.
-  bool Broken() const { return ctx_ == nullptr || ctx_->err != 0; }
+  bool Broken() const {
+    if (ctx_ == nullptr || ctx_->err != 0) return true;
+    for (const auto& [address, ctx] : nodes_)
+      if (ctx->err != 0) return true;
+    return false;
+  }
 
  private:
   // A logged-in connection to host:port, or nullptr with `error` set.
@@ -64,7 +69,9 @@ class RedisSync {
   // Follows a MOVED/ASK reply by sending `argv` to the node it names.
   Reply FollowRedirects(Reply reply, const std::vector<std::string>& argv);
 
-  redisContext* ctx_ = nullptr;  // the server, or the first cluster node reached
+  redisContext* ctx_ = nullptr;         // the server, or the first cluster node reached
+  redisContext* last_ctx_ = nullptr;    // where the last keyed command went (cluster)
+  redisContext* redirected_ = nullptr;  // where the last reply's redirect sent it, if any
   std::string username_;
   std::string password_;
   int db_ = 0;

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--connect-rate", c.connect_rate, "New connections started per second")
       ->capture_default_str();
+  app.add_option("--wait-replicas", c.wait_replicas,
+                 "After each push, WAIT for this many replicas; a push not confirmed by them "
+                 "(a failover may lose it) is not counted lost if it never arrives")
+      ->capture_default_str();
   app.add_option("--source-ips", c.source_ips,
                  "Spread clients over 127.0.0.2..N+1 (default: automatic for a loopback server)");
   sealpost::cli::AddCommonFlags(&app, &c.common,

@@ -138,10 +138,15 @@ void Sim::CreateClients() {
 void Sim::Cleanup() {
   if (config_.keep) return;
   sp::services::Keys keys(config_.common.key_prefix);
+  // The inbound dedupe key lives in its (sharded) stream's slot, not the
+  // client's: a command of its own. Servers shard by 16 on a cluster by default.
+  sp::services::Keys cluster_keys(config_.common.key_prefix, 16);
+  bool cluster = config_.common.redis.rfind("redis+cluster://", 0) == 0;
   std::vector<std::vector<std::string>> argvs;
   for (const std::string& id : ids_) {
     argvs.push_back({"DEL", keys.Events(id), keys.Dead(id), keys.Client(id), keys.Usage(id),
-                     keys.Presence(id), keys.Epoch(id), keys.InboundSeen(id)});
+                     keys.Presence(id), keys.Epoch(id)});
+    argvs.push_back({"DEL", (cluster ? cluster_keys : keys).InboundSeen(id)});
   }
   std::string error;
   if (!PipelineReconnecting(argvs, &error)) {
@@ -196,6 +201,7 @@ void Sim::PrintSummary() {
   j["redis_outage_ms"] = producer_.OutageMs(uv_now(loop_));
   j["push_skipped"] = push_skipped_;
   j["push_recovered"] = push_recovered_;
+  j["push_unreplicated"] = push_unreplicated_;
   j["push_unconfirmed"] = uncertain_.size();
   j["error_codes"] = codes;
   cli::PrintLine(cli::Dump(j));

@@ -36,6 +36,9 @@ struct Config {
   double connect_wait_s = 60;  // bound on waiting for every client to connect
   double connect_rate = 1000;  // new connections started per second
   int source_ips = -1;         // bind to 127.0.0.2.. (-1: automatic on loopback)
+  // After each push, WAIT for this many replicas: a push they did not all
+  // confirm may be lost by a failover, and is not counted lost (0: no WAIT).
+  int wait_replicas = 0;
 };
 
 // One pushed event, keyed by client and stream id (ids repeat across streams).
@@ -127,8 +130,9 @@ class Sim {
   };
   std::unordered_map<uint64_t, Uncertain> uncertain_;  // by sim_seq
   uint64_t push_seq_ = 0;
-  uint64_t push_skipped_ = 0;    // due while Redis was unreachable: never sent
-  uint64_t push_recovered_ = 0;  // uncertain pushes found stored after all
+  uint64_t push_skipped_ = 0;       // due while Redis was unreachable: never sent
+  uint64_t push_recovered_ = 0;     // uncertain pushes found stored after all
+  uint64_t push_unreplicated_ = 0;  // stored, but fewer replicas than --wait-replicas confirmed
   uint64_t sent_ = 0;
   uint64_t delivered_ = 0;
   uint64_t duplicates_ = 0;

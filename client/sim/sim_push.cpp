@@ -33,7 +33,24 @@ void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_s
       return;
     }
     EventKey key{targets[i], 0, 0};
-    if (tools::IsError(r.get()) || !ParseStreamId(tools::Text(r.get()), &key.ms, &key.seq)) {
+    bool stored =
+        !tools::IsError(r.get()) && ParseStreamId(tools::Text(r.get()), &key.ms, &key.seq);
+    if (config_.wait_replicas > 0) {
+      tools::Reply wait = producer_.Redis().Next();
+      if (wait == nullptr) {
+        for (size_t j = i; j < targets.size(); ++j)
+          uncertain_[first_seq + j] = Uncertain{targets[j], now_us, false};
+        producer_.LinkFailed(uv_now(loop_));
+        return;
+      }
+      if (stored && (wait->type != REDIS_REPLY_INTEGER || wait->integer < config_.wait_replicas)) {
+        // Acked by the primary alone: a failover now may lose it. Counted if it arrives.
+        uncertain_[first_seq + i] = Uncertain{targets[i], now_us, true};
+        push_unreplicated_++;
+        continue;
+      }
+    }
+    if (!stored) {
       push_errors_++;  // refused (e.g. LOADING right after a restart): not stored
       continue;
     }

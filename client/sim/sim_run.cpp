@@ -136,6 +136,9 @@ void Sim::PushDue(uint64_t now_us) {
     producer_.Redis().Append({"XADD", keys.Events(ids_[targets[i]]), "*", "type", "sim", "data",
                               payload_, "sent_us", sent_us, "sim_seq",
                               std::to_string(push_seq_++)});
+    // WAIT goes to the connection of the XADD just before it (RedisSync).
+    if (config_.wait_replicas > 0)
+      producer_.Redis().Append({"WAIT", std::to_string(config_.wait_replicas), "2000"});
   }
   ReadPushReplies(targets, first_seq, now_us);
 }
