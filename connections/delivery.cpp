@@ -23,6 +23,10 @@ bool Delivery::Cursor::Parse(std::string_view text) {
   return ok && (ms != 0 || seq != 0);
 }
 
+namespace {
+constexpr uint64_t kRetryReadMs = 200;
+}  // namespace
+
 void Delivery::Restart() {
   claim_cursor_ = Cursor{};
   pending_exhausted_ = false;
@@ -74,7 +78,10 @@ void Delivery::ClaimMore() {
 void Delivery::OnClaimed(bool ok, std::vector<services::StreamEntry> entries,
                          std::string next_cursor) {
   reading_ = false;
-  if (!ok) return;  // Redis is away: Restart() runs when it is back
+  if (!ok) {  // Redis is away: Restart() runs when it is back; or it refused: later
+    RetryReadLater();
+    return;
+  }
   if (!claim_cursor_.Parse(next_cursor)) pending_exhausted_ = true;
   Take(std::move(entries));
   Pump();
@@ -104,7 +111,8 @@ void Delivery::ReadNew() {
 void Delivery::OnRead(bool ok, std::vector<services::StreamEntry> entries, size_t room) {
   reading_ = false;
   if (!ok) {
-    has_new_ = true;  // read again when Redis is back
+    has_new_ = true;  // read again when Redis is back, or soon if it is up
+    RetryReadLater();
     return;
   }
   // A full batch means more may be waiting; so does news that came meanwhile.
@@ -182,6 +190,11 @@ bool Delivery::Ack(const std::string& event_id) {
 void Delivery::OnTimer(uint64_t now) {
   LoopContext& ctx = out_.Context();
   const Bounds& bounds = ctx.settings.bounds;
+  if (retry_read_at_ms_ != 0 && retry_read_at_ms_ <= now) {
+    retry_read_at_ms_ = 0;
+    Pump();
+    if (!out_.IsActive()) return;
+  }
   for (size_t i = 0; i < inflight_.size();) {
     Inflight& item = inflight_[i];
     if (item.due_ms > now) {
@@ -226,8 +239,18 @@ void Delivery::DeadLetter(size_t index, std::string_view reason) {
   ctx.services.events.DeadLetter(out_.Client(), item.entry, reason, item.attempt, [](bool) {});
 }
 
+// A link that is up but refused (TRYAGAIN or CLUSTERDOWN beyond the link's
+// own retries, a script error) would wait for the next notification, which
+// may never come for the last events of a stream.
+void Delivery::RetryReadLater() {
+  LoopContext& ctx = out_.Context();
+  if (!ctx.services.commands.IsUp()) return;  // Restart() follows the link's return
+  retry_read_at_ms_ = ctx.NowMs() + kRetryReadMs;
+  out_.Reschedule();
+}
+
 uint64_t Delivery::NextDueMs() const {
-  uint64_t due = std::numeric_limits<uint64_t>::max();
+  uint64_t due = retry_read_at_ms_ != 0 ? retry_read_at_ms_ : std::numeric_limits<uint64_t>::max();
   for (const Inflight& item : inflight_) due = std::min(due, item.due_ms);
   return due;
 }

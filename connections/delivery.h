@@ -97,6 +97,10 @@ class Delivery {
   bool reading_ = false;            // one Redis read at a time per session
   bool read_again_ = false;         // news arrived while reading
   bool has_new_ = true;             // the stream may hold undelivered entries
+  // A read or claim Redis refused with the link up (a slot in migration
+  // past the link's retries): try again at this time (0: none due).
+  uint64_t retry_read_at_ms_ = 0;
+  void RetryReadLater();
 };
 
 }  // namespace sp::connections

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "services/redis_reply.h"
+#include "shared/log.h"
 #include "shared/messages.h"
 
 namespace sp::services {
@@ -17,6 +18,16 @@ constexpr std::string_view kEndScript =
     "if redis.call('HGET', KEYS[1], 'session') ~= ARGV[1] then return false end "
     "redis.call('DEL', KEYS[1]) "
     "return redis.call('SMEMBERS', KEYS[2])";
+
+// KEYS: sp:{ID}:presence. Deletes it only while it names the dead node
+// ARGV[1]: a client that reconnected elsewhere keeps its new presence.
+constexpr std::string_view kOrphanScript =
+    "if redis.call('HGET', KEYS[1], 'node') == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) end return 0";
+
+// A node's client list outlives its registry entry by this many TTLs, so
+// the survivors find whose presence to clean after the node died.
+constexpr uint64_t kClientListTtls = 3;
 
 template <class T>
 bool ParseNumber(std::string_view text, T* out) {
@@ -32,7 +43,8 @@ Presence::Presence(RedisLink& commands, RedisLink& subscriber, const Keys& keys,
       keys_(keys),
       node_(std::move(node)),
       node_ttl_ms_(node_ttl_ms),
-      end_script_(kEndScript) {}
+      end_script_(kEndScript),
+      orphan_script_(kOrphanScript) {}
 
 void Presence::Listen(KickHandler on_session) {
   subscriber_.Subscribe(keys_.ControlChannel(), [on_session](std::string_view message) {
@@ -62,8 +74,9 @@ void Presence::Flush() {
   RedisLink::Argv hset = {"HSET", key};
   hset.insert(hset.end(), holds_.begin(), holds_.end());
   commands_.Command(hset);
-  // Created here when it was empty: it must not outlive a node that dies now.
-  commands_.Command({"PEXPIRE", key, std::to_string(node_ttl_ms_)});
+  // Created here when it was empty: it must not outlive a node that dies now
+  // by more than the survivors need to clean up after it.
+  commands_.Command({"PEXPIRE", key, std::to_string(node_ttl_ms_ * kClientListTtls)});
   holds_.clear();
 }
 
@@ -102,9 +115,42 @@ void Presence::Beat(const NodeInfo& info) {
   commands_.Command({"HSET", key, "listen", info.listen, "started", started, "beat", now,
                      "connections", conns, "sessions", sessions});
   commands_.Command({"PEXPIRE", key, ttl});
-  // If this node dies, its client list expires with it: nothing stale remains.
-  commands_.Command({"PEXPIRE", keys_.NodeClients(node_), ttl});
+  // If this node dies, its client list outlives the entry a little: the
+  // others clean its clients' presence (SweepDeadNodes), then it expires.
+  commands_.Command(
+      {"PEXPIRE", keys_.NodeClients(node_), std::to_string(node_ttl_ms_ * kClientListTtls)});
   commands_.Command({"SADD", keys_.Nodes(), node_});
+  SweepDeadNodes();
+}
+
+// A node in sp:nodes whose entry expired died without NodeStopping(): its
+// clients' presence still names it. Any survivor may clean up (the same
+// work twice changes nothing); their pending events wait in their streams
+// for their next session, wherever it starts.
+void Presence::SweepDeadNodes() {
+  commands_.Command({"SMEMBERS", keys_.Nodes()}, [this](const redisReply* members) {
+    if (members == nullptr || members->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < members->elements; ++i) {
+      std::string node(ReplyText(members->element[i]));
+      if (node == node_) continue;
+      commands_.Command({"EXISTS", keys_.Node(node)}, [this, node](const redisReply* exists) {
+        if (exists == nullptr || exists->type != REDIS_REPLY_INTEGER || exists->integer != 0)
+          return;
+        commands_.Command({"HKEYS", keys_.NodeClients(node)}, [this,
+                                                                node](const redisReply* clients) {
+          if (clients == nullptr || clients->type != REDIS_REPLY_ARRAY) return;
+          for (size_t c = 0; c < clients->elements; ++c) {
+            std::string presence_key = keys_.Presence(ReplyText(clients->element[c]));
+            orphan_script_.Run(commands_, {"1", presence_key, node}, {});
+          }
+          commands_.Command({"DEL", keys_.NodeClients(node)});
+          commands_.Command({"SREM", keys_.Nodes(), node});
+          log::Info("node.dead", {{"node", node},
+                                  {"clients_cleaned", static_cast<uint64_t>(clients->elements)}});
+        });
+      });
+    }
+  });
 }
 
 void Presence::NodeStopping() {

@@ -52,8 +52,10 @@ class Presence {
   void SessionEnded(const std::string& client, const std::string& session,
                     std::function<void(const std::vector<std::string>& groups)> on_left = {});
 
-  // Refreshes sp:node:<node> (expires after node_ttl_ms when the node dies).
+  // Refreshes sp:node:<node> (expires after node_ttl_ms when the node dies),
+  // and cleans up after nodes that died (SweepDeadNodes).
   void Beat(const NodeInfo& info);
+  void SweepDeadNodes();
   void NodeStopping();
 
  private:
@@ -63,6 +65,7 @@ class Presence {
   std::string node_;
   uint64_t node_ttl_ms_;
   LuaScript end_script_;
+  LuaScript orphan_script_;
   std::vector<std::string> holds_;  // client, since, client, since, ... for Flush()
 };
 

@@ -89,7 +89,11 @@ Server::Server(Redis& redis, std::vector<std::string> extra_args, std::string ho
 
 Server::Server(Redis& redis, const crypto::KeyPair& key, std::vector<std::string> extra_args,
                std::string host)
-    : redis_(redis),
+    : Server(redis.Url(), key, std::move(extra_args), std::move(host)) {}
+
+Server::Server(std::string redis_url, const crypto::KeyPair& key,
+               std::vector<std::string> extra_args, std::string host)
+    : redis_url_(std::move(redis_url)),
       extra_(std::move(extra_args)),
       host_(std::move(host)),
       port_(FreePort()),
@@ -116,7 +120,7 @@ void Server::Launch() {
                                    "--listen",
                                    host_ + ":" + std::to_string(port_),
                                    "--redis",
-                                   redis_.Url(),
+                                   redis_url_,
                                    "--key-file",
                                    dir_.File("server.key"),
                                    "--env-file",

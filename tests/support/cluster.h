@@ -49,6 +49,9 @@ class Server {
   // With a given key: nodes of one deployment share theirs.
   Server(Redis& redis, const crypto::KeyPair& key, std::vector<std::string> extra_args = {},
          std::string host = "127.0.0.1");
+  // On any Redis topology (redis+cluster://, redis+sentinel://), by URL.
+  Server(std::string redis_url, const crypto::KeyPair& key,
+         std::vector<std::string> extra_args = {}, std::string host = "127.0.0.1");
   ~Server();
   int Port() const { return port_; }
   const std::string& Host() const { return host_; }
@@ -61,7 +64,7 @@ class Server {
 
  private:
   void Launch();
-  Redis& redis_;
+  std::string redis_url_;
   std::vector<std::string> extra_;
   std::string host_;
   int port_;
