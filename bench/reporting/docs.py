@@ -267,15 +267,16 @@ def scale_section(s):
          "between them, so load from elsewhere falls on both alike. CPU is user + system "
          "from `/proc/PID/stat` of every node and every redis-server over the generator's run "
          "(ramp-up and drain included), and the generator's own (its rusage), divided by the "
-         "events delivered; *Redis us/event in commands* is the time Redis itself counts inside "
-         "commands (`INFO commandstats` usec); *cores* is the CPU over the run's wall time. Every process - generator, nodes, Redis - shares the "
+         "events delivered; *Redis wall time in commands* is what Redis itself counts inside "
+         "commands (`INFO commandstats` usec: wall clock, so it includes time a busy machine "
+         "took the core away); *cores* is the CPU over the run's wall time. Every process - generator, nodes, Redis - shares the "
          "same %s cores.\n" % meta.get("cores", "n/a"),
          "Measured by `scripts/bench %s` on %s (commit %s), load average before: %s, after: "
          "%s.\n"
          % (meta.get("args", ""), meta.get("date"), meta.get("commit"),
             meta.get("loadavg_before", "n/a"), meta.get("loadavg_after", "n/a")),
          "| Redis | nodes | events/s, median (min – max) | sealpost us/event, all nodes | "
-         "Redis us/event, all redis-servers | Redis us/event in commands | generator us/event "
+         "Redis us/event, all redis-servers | Redis wall time in commands, us/event | generator us/event "
          "| cores: nodes / Redis / generator | runs |", "|---|---|---|---|---|---|---|---|---|"]
     for setup, label in (("single", "one redis-server"), ("cluster", "cluster, 3 primaries")):
         for n in (1, 2, 3):
@@ -313,14 +314,22 @@ def scale_section(s):
                 "%s %.3f" % (k, v) for k, v in sorted(per.items()) if k != "xadd")))
     if calls:
         L.append("Redis calls per delivered event besides its XADD (`INFO commandstats` summed "
-                 "over the primaries, the generator's XADDs and XLENs included; medians; "
-                 "*rejected*: calls Redis refused, e.g. with MOVED): " + "; ".join(calls) + ".\n")
+                 "over the primaries, the generator's XADDs and XLENs and the calls inside the "
+                 "server's scripts included; medians): " + "; ".join(calls) + ".\n")
     cmds = [short_cmd(sc.get(x, {}).get("cmd", "")) for x in ("scale_single_1", "scale_cluster_3")]
     L.append("Commands: `%s` (one Redis, 1 node); `%s` (cluster, 3 nodes; `$CLUSTER_URL` = "
              "`redis+cluster://` and the 3 primaries).\n" % tuple(cmds))
     lost = max([st(x, "lost")["max"] for x in sc if x.startswith("scale_") and st(x, "lost")]
                or [None], key=lambda v: -1 if v is None else v)
-    L.append("Lost events over every run of the scenario (max): %s.\n" % fmt(lost))
+    rejected = {setup: max([x for n in (1, 2, 3) for x in
+                            (st("scale_%s_%d" % (setup, n), "redis_rejected_calls") or {}).get(
+                                "values", [])] or [None], key=lambda v: -1 if v is None else v)
+                for setup in ("single", "cluster")}
+    L.append("Lost events over every run of the scenario (max): %s. Calls Redis rejected "
+             "(`rejected_calls`: MOVED on the cluster) per run, at most: %s on one Redis, %s on "
+             "the cluster (the generator's one XLEN per stream before the clock starts, which "
+             "learns where each stream lives).\n"
+             % (fmt(lost), fmt(rejected["single"]), fmt(rejected["cluster"])))
     if os.path.exists(SCALE_READING):  # bench/SCALEOUT.md: the reading of these figures
         L.append(open(SCALE_READING).read().rstrip() + "\n")
     return L

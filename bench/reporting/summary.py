@@ -42,7 +42,8 @@ SCALE_NODES = [1, 2, 3]
 SCALE = ["throughput_eps", "delivered_eps", "sent", "delivered", "lost", "duplicates",
          "disconnects", "nodes", "redis_processes", "window_s", "server_cpu_s", "redis_cpu_s",
          "server_cpu_us_per_event", "redis_cpu_us_per_event", "server_cpu_us_per_event_per_node",
-         "server_cores", "redis_cores", "client_cpu_s", "client_cpu_us_per_event", "client_cores"]
+         "server_cores", "redis_cores", "client_cpu_s", "client_cpu_us_per_event", "client_cores",
+         "redis_rejected_calls"]
 METRICS.update({"scale_%s_%d" % (setup, n): SCALE for setup in SCALE_SETUPS for n in SCALE_NODES})
 # The machine's wake-up cost (sealpost-bench wakeup), without and with /dev/cpu_dma_latency held at 0
 WAKEUP = ["%s.%s_us.%s" % (phase, what, q) for phase in ("backtoback", "sparse", "sparse_spin")
