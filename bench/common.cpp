@@ -99,6 +99,37 @@ long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size
   return total;
 }
 
+ToolRedis ConnectToolRedis(const std::string& url) {
+  auto c = std::make_unique<sealpost::tools::RedisSync>();
+  std::string error;
+  if (!c->Connect(url, &error, 10000)) {
+    std::fprintf(stderr, "sealpost-bench: redis %s: %s\n", url.c_str(), error.c_str());
+    std::exit(1);
+  }
+  return c;
+}
+
+sealpost::tools::Reply NextReply(sealpost::tools::RedisSync* c) {
+  sealpost::tools::Reply r = c->Next();
+  if (!r) {
+    std::fprintf(stderr, "sealpost-bench: redis: %s\n", c->Error().c_str());
+    std::exit(1);
+  }
+  return r;
+}
+
+long long SumXlen(sealpost::tools::RedisSync* c, const std::string& prefix, size_t first,
+                  size_t count) {
+  for (size_t i = first; i < first + count; ++i)
+    c->Append({"XLEN", "sp:{" + ClientId(prefix, i) + "}:events"});
+  long long total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    sealpost::tools::Reply r = NextReply(c);
+    if (r->type == REDIS_REPLY_INTEGER) total += r->integer;
+  }
+  return total;
+}
+
 std::string Payload(size_t bytes) {
   std::string p(bytes, 'x');
   for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<char>('a' + i % 26);

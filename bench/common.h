@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/measure.h"
+#include "client/redis_sync.h"
 #include "crypto/keys.h"
 
 namespace spb {
@@ -57,6 +58,17 @@ std::string LoadScript(redisContext* c, std::string_view text);
 
 // Sum of XLEN over the events streams of clients [first, first+count).
 long long SumXlen(redisContext* c, const std::string& prefix, size_t first, size_t count);
+
+// The tools' blocking connection (client/redis_sync.h): also takes
+// redis+cluster://host:port[,host:port...] and then sends each command to the
+// node holding its key (follows MOVED/ASK; pipelined replies stay in order).
+// Used by provision and the flow's producer; exits the process on failure.
+using ToolRedis = std::unique_ptr<sealpost::tools::RedisSync>;
+ToolRedis ConnectToolRedis(const std::string& url);
+// The next pipelined reply; exits the process when the connection failed.
+sealpost::tools::Reply NextReply(sealpost::tools::RedisSync* c);
+long long SumXlen(sealpost::tools::RedisSync* c, const std::string& prefix, size_t first,
+                  size_t count);
 
 // A payload of `bytes` printable characters.
 std::string Payload(size_t bytes);

@@ -73,6 +73,11 @@ void ClientSet::StartMore() {
     ++in_progress_;
     sealpost::ClientOptions co;
     co.server = options_.server;
+    // A list "a:p,b:p": client i starts on entry i mod n, so the clients spread
+    // evenly over the nodes (the library's default start is a random entry).
+    size_t entries = 1 + static_cast<size_t>(std::count(options_.server.begin(),
+                                                        options_.server.end(), ','));
+    if (entries > 1) co.first_server = static_cast<int>((options_.first + index) % entries);
     co.server_public_key = options_.server_pk;
     co.client_id = ClientId(options_.prefix, options_.first + index);
     co.key = keys_[index];

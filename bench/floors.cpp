@@ -96,18 +96,18 @@ int RunX25519(const X25519Options& o) {
 }
 
 int RunProvision(const ProvisionOptions& o) {
-  Redis r = ConnectRedis(o.redis);
+  ToolRedis r = ConnectToolRedis(o.redis);  // a redis+cluster:// URL too
   int64_t t0 = NowNs();
   constexpr size_t kBatch = 1000;
   for (size_t i = o.first; i < o.first + o.clients; i += kBatch) {
     size_t end = std::min(o.first + o.clients, i + kBatch);
     for (size_t k = i; k < end; ++k) {
       sp::crypto::KeyPair key = BenchKey(o.prefix, k);
-      Append(r.get(), {"HSET", "sp:{" + ClientId(o.prefix, k) + "}:client", "pk",
-                       sp::crypto::PublicKeyBase64(key)});
+      r->Append({"HSET", "sp:{" + ClientId(o.prefix, k) + "}:client", "pk",
+                 sp::crypto::PublicKeyBase64(key)});
     }
     for (size_t k = i; k < end; ++k) {
-      Reply rep = NextReply(r.get());
+      sealpost::tools::Reply rep = NextReply(r.get());
       if (rep->type == REDIS_REPLY_ERROR) {
         std::fprintf(stderr, "sealpost-bench: HSET: %s\n", rep->str);
         return 1;

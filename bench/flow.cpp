@@ -83,10 +83,15 @@ int RunFlow(const FlowOptions& o) {
   std::thread producer([&] {
     // The default 50 us of timer slack would send fixed-rate events late.
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    Redis r = ConnectRedis(o.set.redis);
+    ToolRedis r = ConnectToolRedis(o.set.redis);  // a redis+cluster:// URL too
     std::vector<std::string> keys;
     for (size_t i = 0; i < n; ++i) keys.push_back(EventsKey(o.set.prefix, o.set.first + i));
     std::vector<uint64_t> sent(n, 0);
+    // On a cluster the connection learns which node holds each stream from the
+    // MOVED replies: one XLEN per stream learns them before the clock starts
+    // (otherwise the first round's XADDs would go to one node and be redirected
+    // one by one while timed). One round trip on a single Redis.
+    SumXlen(r.get(), o.set.prefix, o.set.first, n);
     t_start = NowNs();
     int64_t t_stop = t_start + static_cast<int64_t>(o.duration * 1e9);
     uint64_t total = 0;
@@ -103,8 +108,8 @@ int RunFlow(const FlowOptions& o) {
               t_start + static_cast<int64_t>(static_cast<double>(total) * 1e9 / o.rate);
           size_t i = next_client;
           next_client = (next_client + 1) % n;
-          Append(r.get(), {"XADD", keys[i], "*", "type", "bench", "data",
-                           StampedPayload(scheduled, o.payload)});
+          r->Append({"XADD", keys[i], "*", "type", "bench", "data",
+                     StampedPayload(scheduled, o.payload)});
           lateness.push_back(now - scheduled);
           ++sent[i];
         }
@@ -114,8 +119,7 @@ int RunFlow(const FlowOptions& o) {
           next_client = (next_client + 1) % n;
           uint64_t got = received[i].load(std::memory_order_relaxed);
           for (; sent[i] - got < o.backlog && appended < 8192; ++appended) {
-            Append(r.get(),
-                   {"XADD", keys[i], "*", "type", "bench", "data", StampedPayload(now, o.payload)});
+            r->Append({"XADD", keys[i], "*", "type", "bench", "data", StampedPayload(now, o.payload)});
             ++sent[i];
             ++total;
           }
@@ -123,7 +127,7 @@ int RunFlow(const FlowOptions& o) {
       }
       sent_total.store(total, std::memory_order_relaxed);
       for (size_t k = 0; k < appended; ++k) {
-        Reply rep = NextReply(r.get());
+        sealpost::tools::Reply rep = NextReply(r.get());
         if (rep->type == REDIS_REPLY_ERROR) {
           std::fprintf(stderr, "sealpost-bench: XADD: %s\n", rep->str);
           std::exit(1);

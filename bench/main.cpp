@@ -11,7 +11,8 @@
 namespace {
 
 void AddClientSet(CLI::App* cmd, spb::ClientSetOptions* o, std::string* source_ips) {
-  cmd->add_option("--server", o->server, "sealpost-server HOST:PORT")->capture_default_str();
+  cmd->add_option("--server", o->server,
+                  "sealpost-server HOST:PORT, or a list a:p,b:p (client i starts on entry i mod n)")->capture_default_str();
   cmd->add_option("--server-pk", o->server_pk, "Server public key (base64)")->required();
   cmd->add_option("--redis", o->redis, "Redis URL")->capture_default_str();
   cmd->add_option("--prefix", o->prefix, "Client id prefix (ids are PREFIX-INDEX)")
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   std::string tp_ips;
   auto* tp_cmd = app.add_subcommand("throughput", "Events/s end to end with a bounded backlog");
   AddClientSet(tp_cmd, &tp.set, &tp_ips);
+  // --redis may be redis+cluster://host:port[,...] here (the producer follows MOVED).
   tp_cmd->add_option("--duration", tp.duration)->capture_default_str();
   tp_cmd->add_option("--backlog", tp.backlog, "Per client: XADDed, not yet received")
       ->capture_default_str();

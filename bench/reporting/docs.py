@@ -233,6 +233,130 @@ def throughput_section(s):
             + redis_per_event_note(sc))
 
 
+SCALE_TITLE = "## sealpost nodes on one Redis and on a Redis Cluster\n"
+SCALE_READING = os.path.join(BENCH_DIR, "SCALEOUT.md")
+
+
+def scale_section(s):
+    """The cluster scenario (scripts/bench --only cluster); [] when it did not run."""
+    sc, so, meta = s["scenarios"], s.get("scaleout") or {}, s["meta"]
+    if not so:
+        return []
+
+    def st(scen, key):
+        return sc.get(scen, {}).get("metrics", {}).get(key)
+
+    def med(scen, key, digits=0):
+        x = st(scen, key)
+        return fmt(x["median"], digits) if x else "n/a"
+
+    def rng(scen, key, digits=0):
+        x = st(scen, key)
+        return "%s (%s – %s)" % (fmt(x["median"], digits), fmt(x["min"], digits),
+                                 fmt(x["max"], digits)) if x else "n/a"
+
+    L = [SCALE_TITLE,
+         "1, 2 and 3 sealpost-server processes (`--workers 1` each, own ports, the same key) "
+         "share one Redis, or a Redis Cluster of 3 primaries (no replicas, `redis-cli --cluster "
+         "create`, 16 inbound shards: the default on `redis+cluster://`). Both with the "
+         "durable rows' persistence: `appendonly yes`, `appendfsync everysec`, no RDB. One "
+         "generator (the throughput row's: 100 clients, 256-byte events, at most 128 per "
+         "client between XADD and receipt) spreads its clients over the nodes (client *i* "
+         "starts on node *i* mod *n*) and XADDs through a cluster-aware connection (follows "
+         "MOVED). Both setups are up during the whole scenario and the runs alternate "
+         "between them, so load from elsewhere falls on both alike. CPU is user + system "
+         "from `/proc/PID/stat` of every node and every redis-server over the generator's run "
+         "(ramp-up and drain included), and the generator's own (its rusage), divided by the "
+         "events delivered; *Redis wall time in commands* is what Redis itself counts inside "
+         "commands (`INFO commandstats` usec: wall clock, so it includes time a busy machine "
+         "took the core away); *cores* is the CPU over the run's wall time. Every process - generator, nodes, Redis - shares the "
+         "same %s cores.\n" % meta.get("cores", "n/a"),
+         "Measured by `scripts/bench %s` on %s (commit %s), load average before: %s, after: "
+         "%s.\n"
+         % (meta.get("args", ""), meta.get("date"), meta.get("commit"),
+            meta.get("loadavg_before", "n/a"), meta.get("loadavg_after", "n/a")),
+         "| Redis | nodes | events/s, median (min – max) | sealpost us/event, all nodes | "
+         "Redis us/event, all redis-servers | Redis wall time in commands, us/event | generator us/event "
+         "| cores: nodes / Redis / generator | runs |", "|---|---|---|---|---|---|---|---|---|"]
+    for setup, label in (("single", "one redis-server"), ("cluster", "cluster, 3 primaries")):
+        for n in (1, 2, 3):
+            scen = "scale_%s_%d" % (setup, n)
+            if scen not in sc:
+                continue
+            per = sc[scen].get("per_event", {})
+            L.append("| %s | %d | %s | %s | %s | %s | %s | %s / %s / %s | %d |" % (
+                label, n, rng(scen, "throughput_eps"), rng(scen, "server_cpu_us_per_event", 1),
+                rng(scen, "redis_cpu_us_per_event", 1), fmt(per.get("redis_usec_per_event"), 1),
+                med(scen, "client_cpu_us_per_event", 1), med(scen, "server_cores", 2),
+                med(scen, "redis_cores", 2), med(scen, "client_cores", 2), sc[scen]["runs"]))
+    L += ["", "| ratio of medians (same invocation) | value |", "|---|---|",
+          "| events/s: cluster 3 nodes / one Redis 1 node | **%s** |"
+          % fmt(so.get("cluster_3_vs_single_1"), 2),
+          "| events/s: cluster 3 nodes / cluster 1 node | %s |" % fmt(so.get("cluster_3_vs_cluster_1"), 2),
+          "| events/s: one Redis 3 nodes / one Redis 1 node | %s |" % fmt(so.get("single_3_vs_single_1"), 2)]
+    for n in (1, 2, 3):
+        if so.get("cluster_vs_single_%d" % n) is not None:
+            L.append("| events/s: cluster / one Redis, %d node%s | %s |"
+                     % (n, "s" if n > 1 else "", fmt(so.get("cluster_vs_single_%d" % n), 2)))
+    for n in (1, 2, 3):
+        if so.get("redis_us_cluster_vs_single_%d" % n) is not None:
+            L.append("| Redis us/event: cluster / one Redis, %d node%s | **%s** |"
+                     % (n, "s" if n > 1 else "", fmt(so.get("redis_us_cluster_vs_single_%d" % n), 2)))
+    L.append("| Redis us/event: cluster 3 nodes / one Redis 1 node | %s |"
+             % fmt(so.get("redis_us_cluster_3_vs_single_1"), 2))
+    L.append("")
+    calls = []
+    for scen, label in (("scale_single_1", "one Redis, 1 node"), ("scale_cluster_1", "cluster, 1 node"),
+                        ("scale_single_3", "one Redis, 3 nodes"), ("scale_cluster_3", "cluster, 3 nodes")):
+        per = sc.get(scen, {}).get("calls_per_event")
+        if per:
+            calls.append("%s: %s" % (label, ", ".join(
+                "%s %.3f" % (k, v) for k, v in sorted(per.items()) if k != "xadd")))
+    if calls:
+        L.append("Redis calls per delivered event besides its XADD (`INFO commandstats` summed "
+                 "over the primaries, the generator's XADDs and XLENs and the calls inside the "
+                 "server's scripts included; medians): " + "; ".join(calls) + ".\n")
+    cmds = [short_cmd(sc.get(x, {}).get("cmd", "")) for x in ("scale_single_1", "scale_cluster_3")]
+    L.append("Commands: `%s` (one Redis, 1 node); `%s` (cluster, 3 nodes; `$CLUSTER_URL` = "
+             "`redis+cluster://` and the 3 primaries).\n" % tuple(cmds))
+    lost = max([st(x, "lost")["max"] for x in sc if x.startswith("scale_") and st(x, "lost")]
+               or [None], key=lambda v: -1 if v is None else v)
+    rejected = {setup: max([x for n in (1, 2, 3) for x in
+                            (st("scale_%s_%d" % (setup, n), "redis_rejected_calls") or {}).get(
+                                "values", [])] or [None], key=lambda v: -1 if v is None else v)
+                for setup in ("single", "cluster")}
+    L.append("Lost events over every run of the scenario (max): %s. Calls Redis rejected "
+             "(`rejected_calls`: MOVED on the cluster) per run, at most: %s on one Redis, %s on "
+             "the cluster (the generator's one XLEN per stream before the clock starts, which "
+             "learns where each stream lives).\n"
+             % (fmt(lost), fmt(rejected["single"]), fmt(rejected["cluster"])))
+    if os.path.exists(SCALE_READING):  # bench/SCALEOUT.md: the reading of these figures
+        L.append(open(SCALE_READING).read().rstrip() + "\n")
+    return L
+
+
+def cmd_clusterdocs(results, out_md):
+    """Replaces (or adds, before "## Latency") the cluster scenario's section of out_md
+    (docs/BENCHMARKS.md) with the one of `results` (a results JSON of a run with
+    `--only cluster`); the rest of the page is left as it is."""
+    s = json.load(open(results))
+    lines = scale_section(s)
+    if not lines:
+        raise SystemExit("clusterdocs: %s has no cluster scenario" % results)
+    lines.insert(2, "Results: `%s` (the rest of this page is from the run of its header).\n"
+                 % os.path.relpath(results))
+    new = "\n".join(lines) + "\n"
+    text = open(out_md).read()
+    start = text.find(SCALE_TITLE)
+    if start < 0:
+        start = end = text.index("## Latency\n")
+    else:
+        end = text.find("\n## ", start + 1)
+        end = len(text) if end < 0 else end + 1
+    with open(out_md, "w") as f:
+        f.write(text[:start] + new + text[end:])
+
+
 LATENCY_ROWS = [(prefix + tag, label) for tag in ("1k", "10k", "35k", "1k_held")
                 for prefix, label in (("latency_", "sealpost"),
                                       ("mosquitto_latency_", "Mosquitto QoS 1"))] + [
@@ -461,7 +585,7 @@ def cmd_docs(latest, out_md):
     s = json.load(open(latest))
     sc = s["scenarios"]
     L = (header(s["meta"]) + targets_section(s) + idle_section(s) + throughput_section(s)
-         + latency_section(sc) + storm_section(sc) + clients_section(s)
+         + scale_section(s) + latency_section(sc) + storm_section(sc) + clients_section(s)
          + messaging.section(s) + peers_section(sc) + durability_section()
          + plots_section() + analysis_section() + profile_section(s["meta"]["date"]))
     with open(out_md, "w") as f:

@@ -1,6 +1,7 @@
 """Raw records: one JSON line per scenario run, and the statistics over them."""
 import json
 import statistics
+import sys
 
 
 def parse_json(text):
@@ -42,24 +43,70 @@ def cmd_redis_cpu(result, redis_ticks, clk):
     print(json.dumps(cpu_per_event({}, "redis", redis_ticks, clk, delivered_events(parse_json(result)))))
 
 
-def cmd_cmdstats(path, ticks, clk, redis_ticks=None, result=None):
-    """Redis `INFO commandstats` -> calls and usec per command, plus server CPU seconds;
-    with redis-server's CPU ticks and the run's result also the CPU per delivered
-    event of both."""
-    calls, usec = {}, {}
+def read_cmdstats(path):
+    """Redis `INFO commandstats` -> (calls, usec) per command; summed when the file holds
+    the INFO of several redis-servers (the primaries of a cluster) one after another."""
+    calls, usec, rejected = {}, {}, {}
     for line in open(path):
         line = line.strip()
         if not line.startswith("cmdstat_"):
             continue
         name, _, fields = line.partition(":")
         kv = dict(x.split("=", 1) for x in fields.split(","))
-        calls[name[8:]] = int(kv.get("calls", 0))
-        usec[name[8:]] = int(kv.get("usec", 0))
+        calls[name[8:]] = calls.get(name[8:], 0) + int(kv.get("calls", 0))
+        usec[name[8:]] = usec.get(name[8:], 0) + int(kv.get("usec", 0))
+        rejected[name[8:]] = rejected.get(name[8:], 0) + int(kv.get("rejected_calls", 0))
+    return calls, usec, rejected
+
+
+def cmd_cmdstats(path, ticks, clk, redis_ticks=None, result=None):
+    """Redis `INFO commandstats` -> calls and usec per command, plus server CPU seconds;
+    with redis-server's CPU ticks and the run's result also the CPU per delivered
+    event of both."""
+    calls, usec, _ = read_cmdstats(path)
     d = {"redis_calls": calls, "redis_usec": usec, "server_cpu_s": int(ticks) / float(clk)}
     if redis_ticks is not None:
         events = delivered_events(parse_json(result))
         cpu_per_event(d, "server", ticks, clk, events)
         cpu_per_event(d, "redis", redis_ticks, clk, events)
+    print(json.dumps(d))
+
+
+def cmd_child_cpu(out_path, *argv):
+    """Runs argv (stdout passed through) and writes its user + system CPU seconds (the
+    child's rusage) to out_path; exits with its exit code."""
+    import resource
+    import subprocess
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rc = subprocess.call(list(argv))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(out_path, "w") as f:
+        f.write("%.3f\n" % (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime))
+    sys.exit(rc)
+
+
+def cmd_nodecpu(path, server_ticks, redis_ticks, clk, result, nodes, redis_procs, window_ms,
+                client_cpu_s=None):
+    """A run of several sealpost nodes on one Redis or a cluster: the CPU ticks of all nodes
+    and all redis-servers over the generator's run (from /proc), per delivered event and as
+    cores used over that window; Redis' commandstats summed over its processes."""
+    calls, usec, rejected = read_cmdstats(path)
+    events = delivered_events(parse_json(result))
+    d = {"nodes": int(nodes), "redis_processes": int(redis_procs), "redis_calls": calls,
+         "redis_usec": usec, "redis_rejected_calls": sum(rejected.values()),
+         "window_s": int(window_ms) / 1000.0}
+    cpu_per_event(d, "server", server_ticks, clk, events)
+    cpu_per_event(d, "redis", redis_ticks, clk, events)
+    if client_cpu_s is not None and float(client_cpu_s) > 0:  # the generator
+        d["client_cpu_s"] = float(client_cpu_s)
+        if events:
+            d["client_cpu_us_per_event"] = d["client_cpu_s"] * 1e6 / events
+    if d["window_s"] > 0:
+        for who in ("server", "redis", "client"):
+            if who + "_cpu_s" in d:
+                d[who + "_cores"] = d[who + "_cpu_s"] / d["window_s"]
+    if events:
+        d["server_cpu_us_per_event_per_node"] = d.get("server_cpu_us_per_event", 0) / int(nodes)
     print(json.dumps(d))
 
 

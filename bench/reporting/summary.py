@@ -35,6 +35,16 @@ METRICS.update({"clients_handshakes_" + lang: ["handshakes_per_s", "cpu_us_per_h
                                                "server_cpu_us_per_handshake", "handshakes"]
                 for lang in CLIENT_LANGS})
 METRICS.update(messaging.METRICS)
+# sealpost nodes on one Redis and on a 3-primary Redis Cluster (scripts/bench --only cluster):
+# scale_<single|cluster>_<nodes>
+SCALE_SETUPS = ["single", "cluster"]
+SCALE_NODES = [1, 2, 3]
+SCALE = ["throughput_eps", "delivered_eps", "sent", "delivered", "lost", "duplicates",
+         "disconnects", "nodes", "redis_processes", "window_s", "server_cpu_s", "redis_cpu_s",
+         "server_cpu_us_per_event", "redis_cpu_us_per_event", "server_cpu_us_per_event_per_node",
+         "server_cores", "redis_cores", "client_cpu_s", "client_cpu_us_per_event", "client_cores",
+         "redis_rejected_calls"]
+METRICS.update({"scale_%s_%d" % (setup, n): SCALE for setup in SCALE_SETUPS for n in SCALE_NODES})
 # The machine's wake-up cost (sealpost-bench wakeup), without and with /dev/cpu_dma_latency held at 0
 WAKEUP = ["%s.%s_us.%s" % (phase, what, q) for phase in ("backtoback", "sparse", "sparse_spin")
           for what in ("rtt", "oversleep") for q in ("p50", "p99")
@@ -80,6 +90,21 @@ def redis_per_event(runs):
     return {k: statistics.median(v) for k, v in per.items()}
 
 
+def calls_per_event(runs):
+    """Medians over runs of every command's calls per delivered event (`INFO commandstats`),
+    and of the calls Redis rejected (e.g. MOVED on a cluster); the ones >= 0.001."""
+    per = {}
+    for r in runs:
+        ev = get(r, "delivered") or 0
+        for c, n in r["extra"].get("redis_calls", {}).items():
+            if ev and not c.startswith("config"):
+                per.setdefault(c, []).append(n / ev)
+        if ev and "redis_rejected_calls" in r["extra"]:
+            per.setdefault("(rejected)", []).append(r["extra"]["redis_rejected_calls"] / ev)
+    med = {k: statistics.median(v) for k, v in per.items()}
+    return {k: v for k, v in sorted(med.items()) if v >= 0.001}
+
+
 def pick_cdf(recs, scenario):
     """CDF points of the run whose p99 is the median one."""
     runs = [r for r in runs_of(recs, scenario) if get(r, "latency_us.p99") is not None]
@@ -97,8 +122,10 @@ def summarize_scenario(recs, name):
         if st:
             s["metrics"][k] = st
     # Redis calls per delivered event (what the server really sends).
-    if name.startswith("sealpost_"):
+    if name.startswith(("sealpost_", "scale_")):
         s["per_event"] = redis_per_event(runs)
+    if name.startswith("scale_"):
+        s["calls_per_event"] = calls_per_event(runs)
     if "latency" in name:
         s["cdf"] = pick_cdf(recs, name)
     if name.startswith("wakeup") and runs:
@@ -294,6 +321,27 @@ def client_medians(m):
     return out
 
 
+def scaleout(m):
+    """The cluster scenario's comparisons (ratios of medians); {} when it did not run."""
+    if not any(m("scale_%s_%d" % (st, n), "throughput_eps") for st in SCALE_SETUPS
+               for n in SCALE_NODES):
+        return {}
+    tp = {"%s_%d" % (st, n): m("scale_%s_%d" % (st, n), "throughput_eps")
+          for st in SCALE_SETUPS for n in SCALE_NODES}
+    redis_us = {"%s_%d" % (st, n): m("scale_%s_%d" % (st, n), "redis_cpu_us_per_event")
+                for st in SCALE_SETUPS for n in SCALE_NODES}
+    out = {"throughput_eps": tp, "redis_cpu_us_per_event": redis_us,
+           "cluster_3_vs_single_1": ratio(tp["cluster_3"], tp["single_1"]),
+           "cluster_3_vs_cluster_1": ratio(tp["cluster_3"], tp["cluster_1"]),
+           "single_3_vs_single_1": ratio(tp["single_3"], tp["single_1"]),
+           "redis_us_cluster_3_vs_single_1": ratio(redis_us["cluster_3"], redis_us["single_1"])}
+    for n in SCALE_NODES:
+        out["cluster_vs_single_%d" % n] = ratio(tp["cluster_%d" % n], tp["single_%d" % n])
+        out["redis_us_cluster_vs_single_%d" % n] = ratio(redis_us["cluster_%d" % n],
+                                                         redis_us["single_%d" % n])
+    return out
+
+
 def lost_in_storm(recs):
     storm_lost = values(recs, "storm", "lost")
     return sum(abs(x) for x in storm_lost) if storm_lost else None
@@ -301,7 +349,7 @@ def lost_in_storm(recs):
 
 def lost_in_sealpost_runs(recs):
     return sum(abs(get(r, "lost") or 0) for r in recs
-               if r["scenario"].startswith(("sealpost_", "latency_", "storm")))
+               if r["scenario"].startswith(("sealpost_", "latency_", "storm", "scale_")))
 
 
 def headline(recs, meta, scenarios, series):
@@ -328,6 +376,7 @@ def headline(recs, meta, scenarios, series):
         "peer_memory": peer_memory(m),
         "ratios": ratios(m, tp, lat),
         "clients": client_medians(m),
+        "scaleout": scaleout(m),
         "messaging": {"ratios": messaging.ratios(recs, scenarios),
                       "calls_per_delivery": {k: messaging.calls_per_delivery(recs, k)
                                              for k in messaging.METRICS}},
