@@ -1,5 +1,6 @@
 #include "client/redis_sync.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "services/cluster_slots.h"
@@ -17,6 +18,7 @@ void RedisSync::CloseAll() {
   for (auto& [address, ctx] : nodes_) redisFree(ctx);
   nodes_.clear();
   last_ctx_ = nullptr;
+  appended_to_.clear();
   slot_owner_.clear();
   queued_.clear();
 }
@@ -144,6 +146,20 @@ void RedisSync::Append(const std::vector<std::string>& argv) {
   ArgvView v(argv);
   redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
   if (cluster_) queued_.push_back({ctx, argv});
+  if (std::find(appended_to_.begin(), appended_to_.end(), ctx) == appended_to_.end())
+    appended_to_.push_back(ctx);
+}
+
+size_t RedisSync::AppendToEach(const std::vector<std::string>& argv) {
+  ArgvView v(argv);
+  size_t n = 0;
+  for (redisContext* ctx : appended_to_) {
+    redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data());
+    if (cluster_) queued_.push_back({ctx, argv});
+    ++n;
+  }
+  appended_to_.clear();
+  return n;
 }
 
 Reply RedisSync::Next() {

@@ -47,6 +47,9 @@ class RedisSync {
   // Pipelining: queue any number of commands, then read one reply each.
   void Append(const std::vector<std::string>& argv);
   Reply Next();
+  // Appends `argv` (a keyless command such as WAIT) once on every connection
+  // Append() used since the last such call; returns how many replies to read.
+  size_t AppendToEach(const std::vector<std::string>& argv);
 
   // The connection-level error after a nullptr reply.
   std::string Error() const;
@@ -84,6 +87,7 @@ class RedisSync {
     std::vector<std::string> argv;  // sent again after a redirect
   };
   std::deque<Queued> queued_;  // pipelined commands in cluster mode, in order
+  std::vector<redisContext*> appended_to_;  // since the last AppendToEach
 };
 
 // Text of a string/status/error reply ("" for other types or nullptr).

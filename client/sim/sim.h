@@ -78,7 +78,8 @@ class Sim {
   void OnTick();
   void StartSomeClients();
   void PushDue(uint64_t now_us);
-  void ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq, uint64_t now_us);
+  void ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq, uint64_t now_us,
+                       size_t waits);
   // Pushes whose reply a broken link took away (sim_push.cpp)
   bool Reconcile();
   bool AdoptUncertain(uint32_t target, std::string_view sim_seq, const EventKey& key);

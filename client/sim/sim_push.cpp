@@ -22,39 +22,44 @@ bool ParseStreamId(std::string_view id, uint64_t* ms, uint64_t* seq) {
 // Replies are read before the loop runs again, so every event is recorded
 // before its delivery can arrive.
 void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq,
-                          uint64_t now_us) {
+                          uint64_t now_us, size_t waits) {
+  std::vector<EventKey> stored(targets.size(), EventKey{0, 0, 0});
+  std::vector<char> ok(targets.size(), 0);
+  auto link_broke = [&](size_t from) {
+    // This push and the rest of the batch may be stored.
+    for (size_t j = from; j < targets.size(); ++j)
+      uncertain_[first_seq + j] = Uncertain{targets[j], now_us, false};
+    producer_.LinkFailed(uv_now(loop_));
+  };
   for (size_t i = 0; i < targets.size(); ++i) {
     tools::Reply r = producer_.Redis().Next();
     if (r == nullptr) {
-      // The link broke: this push and the rest of the batch may be stored.
-      for (size_t j = i; j < targets.size(); ++j)
-        uncertain_[first_seq + j] = Uncertain{targets[j], now_us, false};
-      producer_.LinkFailed(uv_now(loop_));
+      link_broke(i);
       return;
     }
-    EventKey key{targets[i], 0, 0};
-    bool stored =
-        !tools::IsError(r.get()) && ParseStreamId(tools::Text(r.get()), &key.ms, &key.seq);
-    if (config_.wait_replicas > 0) {
-      tools::Reply wait = producer_.Redis().Next();
-      if (wait == nullptr) {
-        for (size_t j = i; j < targets.size(); ++j)
-          uncertain_[first_seq + j] = Uncertain{targets[j], now_us, false};
-        producer_.LinkFailed(uv_now(loop_));
-        return;
-      }
-      if (stored && (wait->type != REDIS_REPLY_INTEGER || wait->integer < config_.wait_replicas)) {
-        // Acked by the primary alone: a failover now may lose it. Counted if it arrives.
-        uncertain_[first_seq + i] = Uncertain{targets[i], now_us, true};
-        push_unreplicated_++;
-        continue;
-      }
+    stored[i] = EventKey{targets[i], 0, 0};
+    ok[i] = !tools::IsError(r.get()) &&
+            ParseStreamId(tools::Text(r.get()), &stored[i].ms, &stored[i].seq);
+    if (!ok[i]) push_errors_++;  // refused (e.g. LOADING right after a restart): not stored
+  }
+  bool replicated = true;
+  for (size_t w = 0; w < waits; ++w) {
+    tools::Reply r = producer_.Redis().Next();
+    if (r == nullptr) {
+      link_broke(0);
+      return;
     }
-    if (!stored) {
-      push_errors_++;  // refused (e.g. LOADING right after a restart): not stored
+    replicated = replicated && r->type == REDIS_REPLY_INTEGER && r->integer >= config_.wait_replicas;
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!ok[i]) continue;
+    if (!replicated) {
+      // Acked by the primary alone: a failover now may lose it. Counted if it arrives.
+      uncertain_[first_seq + i] = Uncertain{targets[i], now_us, true};
+      push_unreplicated_++;
       continue;
     }
-    pushed_[key] = Pushed{now_us, 0};
+    pushed_[stored[i]] = Pushed{now_us, 0};
     sent_++;
     window_sent_++;
   }

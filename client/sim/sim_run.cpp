@@ -136,11 +136,13 @@ void Sim::PushDue(uint64_t now_us) {
     producer_.Redis().Append({"XADD", keys.Events(ids_[targets[i]]), "*", "type", "sim", "data",
                               payload_, "sent_us", sent_us, "sim_seq",
                               std::to_string(push_seq_++)});
-    // WAIT goes to the connection of the XADD just before it (RedisSync).
-    if (config_.wait_replicas > 0)
-      producer_.Redis().Append({"WAIT", std::to_string(config_.wait_replicas), "2000"});
   }
-  ReadPushReplies(targets, first_seq, now_us);
+  // One WAIT per Redis server the batch went to: it covers every write
+  // before it on that connection.
+  size_t waits = 0;
+  if (config_.wait_replicas > 0)
+    waits = producer_.Redis().AppendToEach({"WAIT", std::to_string(config_.wait_replicas), "500"});
+  ReadPushReplies(targets, first_seq, now_us, waits);
 }
 
 void Sim::Churn() {
