@@ -86,7 +86,7 @@ class RedisSync {
     redisContext* ctx;
     std::vector<std::string> argv;  // sent again after a redirect
   };
-  std::deque<Queued> queued_;  // pipelined commands in cluster mode, in order
+  std::deque<Queued> queued_;               // pipelined commands in cluster mode, in order
   std::vector<redisContext*> appended_to_;  // since the last AppendToEach
 };
 

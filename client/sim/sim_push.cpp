@@ -21,8 +21,8 @@ bool ParseStreamId(std::string_view id, uint64_t* ms, uint64_t* seq) {
 
 // Replies are read before the loop runs again, so every event is recorded
 // before its delivery can arrive.
-void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq,
-                          uint64_t now_us, size_t waits) {
+void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_seq, uint64_t now_us,
+                          size_t waits) {
   std::vector<EventKey> stored(targets.size(), EventKey{0, 0, 0});
   std::vector<char> ok(targets.size(), 0);
   auto link_broke = [&](size_t from) {
@@ -49,7 +49,8 @@ void Sim::ReadPushReplies(const std::vector<uint32_t>& targets, uint64_t first_s
       link_broke(0);
       return;
     }
-    replicated = replicated && r->type == REDIS_REPLY_INTEGER && r->integer >= config_.wait_replicas;
+    replicated =
+        replicated && r->type == REDIS_REPLY_INTEGER && r->integer >= config_.wait_replicas;
   }
   for (size_t i = 0; i < targets.size(); ++i) {
     if (!ok[i]) continue;

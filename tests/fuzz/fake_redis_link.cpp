@@ -91,6 +91,7 @@ struct Store {
   std::unordered_map<std::string, Stream> streams;
   uint64_t next_id = 1;
   uint64_t next_epoch = 1;
+  std::map<std::string, std::string> epochs;  // sp:{ID}:epoch -> the last session's epoch
   bool in_multi = false;
   std::vector<std::string> multi_results;
   std::vector<Subscription> subscriptions;
@@ -115,6 +116,7 @@ struct Store {
   std::string Ack(std::string_view key, const Argv& argv, size_t first_id, bool ack, bool del,
                   size_t end_id = 0);
   std::string Eval(const Argv& argv);
+  std::string FencedRead(const Argv& argv);
   size_t Publish(std::string_view channel, std::string_view message);
   std::string Entry(uint64_t id, const Fields& fields) const;
 };
@@ -195,6 +197,9 @@ std::string Store::Run(const Argv& argv) {
     return Array(1) + Bulk(IdText(*id));
   }
   if (cmd == "EVAL" && n >= 3) return Eval(argv);
+  // No script cache: every call stays an EVAL, whose text tells the scripts apart.
+  if (cmd == "SCRIPT" && n == 3 && argv[1] == "LOAD")
+    return "-ERR the fake has no script cache\r\n";
   // Groups (messaging): no groups exist in the fuzzed world, so a group
   // message is refused as an unknown target and `who` lists nobody.
   if (cmd == "SMEMBERS" && n == 2) return Array(0);
@@ -311,6 +316,7 @@ std::string Store::SessionStart(const Argv& argv) {
   const std::string* off = field("disabled");
   bool disabled = off != nullptr && !off->empty() && *off != "0" && *off != "false";
   if (pk == nullptr || *pk != argv[8] || disabled) return Array(1) + record;
+  epochs[std::string(argv[4])] = std::to_string(next_epoch);
   std::string head =
       Array(8) + record + Int(static_cast<long long>(next_epoch++)) + Int(0) + Array(0);
   auto it = streams.find(std::string(argv[7]));
@@ -385,6 +391,49 @@ std::string Store::Ack(std::string_view key, const Argv& argv, size_t first_id, 
 // Scripts are told apart by what they call: the ack script (XACK + XDEL) and
 // the session start script are carried out; the usage, presence and
 // daily-quota scripts only answer 1 (count it, fits in the day's allowance).
+// The read script (services/stream_reader.cpp): KEYS stream, epoch pairs;
+// ARGV group, consumer, count, then one epoch per stream ("" = no fence).
+// -> [[key, entries] | [key, "fenced"] | [key, "NOGROUP ..."]...]
+std::string Store::FencedRead(const Argv& argv) {
+  size_t n_keys = std::stoul(std::string(argv[2]));
+  FUZZ_CHECK(n_keys >= 2 && n_keys % 2 == 0 && argv.size() == 3 + n_keys + 3 + n_keys / 2);
+  size_t limit = std::stoul(std::string(argv[3 + n_keys + 2]));
+  std::string out;
+  size_t parts = 0;
+  for (size_t k = 0; k < n_keys; k += 2) {
+    std::string key(argv[3 + k]);
+    std::string_view want = argv[3 + n_keys + 3 + k / 2];
+    if (!want.empty()) {
+      std::string& have = epochs[std::string(argv[4 + k])];
+      if (have.empty()) have = std::string(want);
+      if (have != want) {
+        out += Array(2) + Bulk(key) + Bulk("fenced");
+        ++parts;
+        continue;
+      }
+    }
+    auto it = streams.find(key);
+    if (it == streams.end() || !it->second.has_group) {
+      out += Array(2) + Bulk(key) + Bulk("NOGROUP No such key or group");
+      ++parts;
+      continue;
+    }
+    Stream& s = it->second;
+    std::string items;
+    size_t count = 0;
+    for (auto e = s.entries.upper_bound(s.last_delivered); e != s.entries.end() && count < limit;
+         ++e, ++count) {
+      items += Entry(e->first, e->second);
+      s.pending[e->first] = 1;
+      s.last_delivered = e->first;
+    }
+    if (count == 0) continue;
+    out += Array(2) + Bulk(key) + Array(count) + items;
+    ++parts;
+  }
+  return Array(parts) + out;
+}
+
 std::string Store::Eval(const Argv& argv) {
   const std::string_view script = argv[1];
   // Ack script: numkeys, the streams, the group, then per stream n and n ids.
@@ -405,6 +454,7 @@ std::string Store::Eval(const Argv& argv) {
     return Int(0);  // no stream refused
   }
   if (script.find("'XAUTOCLAIM'") != std::string_view::npos) return SessionStart(argv);
+  if (script.find("'fenced'") != std::string_view::npos) return FencedRead(argv);
   return Int(1);
 }
 

@@ -5,9 +5,9 @@
 // move between primaries while clients receive.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -114,12 +114,13 @@ void CheckSpread(const nlohmann::json& summary, const Nodes& nodes) {
 }  // namespace
 
 TEST_SUITE("scale-out") {
-  TEST_CASE("cluster: 3 primaries, 3 nodes, clients with churn spread over the nodes lose nothing") {
+  TEST_CASE(
+      "cluster: 3 primaries, 3 nodes, clients with churn spread over the nodes lose nothing") {
     RedisCluster cluster(3, 0);
     Nodes nodes(cluster.Url(), 3, "redis.cluster_up");
     TempDir dir;
-    Process sim(SimArgsFor(nodes, cluster.Url(), 60, 5, 300, {"--churn", "10", "--client-events",
-                                                               "20", "--keep"}),
+    Process sim(SimArgsFor(nodes, cluster.Url(), 60, 5, 300,
+                           {"--churn", "10", "--client-events", "20", "--keep"}),
                 dir.File("sim"));
     int code = 0;
     nlohmann::json s = Summary(sim, &code);
@@ -151,17 +152,19 @@ TEST_SUITE("scale-out") {
     REQUIRE(sp::crypto::WriteKeyFile(orphan_key_file, orphan_key) == sp::crypto::KeyFileError::Ok);
     cluster.Provision("orphan", orphan_key);
     auto listen = [&](Server& server, const std::string& name, int exit_after) {
-      return Process({BinDir() + "/sealpost", "listen", "--id", "orphan", "--key", orphan_key_file,
-                      "--server", server.Host() + ":" + std::to_string(server.Port()),
-                      "--server-pk", server.PublicKey(), "--exit-after",
-                      std::to_string(exit_after)},
-                     dir.File(name));
+      return Process(
+          {BinDir() + "/sealpost", "listen", "--id", "orphan", "--key", orphan_key_file, "--server",
+           server.Host() + ":" + std::to_string(server.Port()), "--server-pk", server.PublicKey(),
+           "--exit-after", std::to_string(exit_after)},
+          dir.File(name));
     };
     Process first = listen(*nodes.servers[0], "listen-first", 1000);
     std::string dead_node = "test-" + std::to_string(nodes.servers[0]->Port());
-    REQUIRE(Eventually([&] { return cluster.String({"HGET", "sp:{orphan}:presence", "node"}) ==
-                                    dead_node; },
-                       10s));
+    REQUIRE(Eventually(
+        [&] {
+          return cluster.String({"HGET", "sp:{orphan}:presence", "node"}) == dead_node;
+        },
+        10s));
 
     Process sim(SimArgsFor(nodes, cluster.Url(), 45, 8, 300, {"--churn", "5"}), dir.File("sim"));
     REQUIRE(sim.WaitForOutput("pushing", 20s));
@@ -174,7 +177,10 @@ TEST_SUITE("scale-out") {
     // 2000) and clean up after it: registry, client list, and the presence
     // of its clients that did not come back.
     CHECK(Eventually(
-        [&] { return cluster.Integer({"SISMEMBER", "sp:nodes", dead_node}) == 0; }, 15s));
+        [&] {
+          return cluster.Integer({"SISMEMBER", "sp:nodes", dead_node}) == 0;
+        },
+        15s));
     CHECK(cluster.Integer({"EXISTS", "sp:node:" + dead_node}) == 0);
     CHECK(cluster.Integer({"EXISTS", "sp:node:" + dead_node + ":clients"}) == 0);
     CHECK(cluster.Integer({"EXISTS", "sp:{orphan}:presence"}) == 0);
@@ -192,7 +198,8 @@ TEST_SUITE("scale-out") {
     CHECK(again.Stdout().find(pending) != std::string::npos);
   }
 
-  TEST_CASE("cluster with replicas: a primary killed mid-run fails over; replicated pushes all arrive") {
+  TEST_CASE(
+      "cluster with replicas: a primary killed mid-run fails over; replicated pushes all arrive") {
     RedisCluster cluster(3, 1);
     Nodes nodes(cluster.Url(), 2, "redis.cluster_up");
     TempDir dir;
@@ -211,7 +218,8 @@ TEST_SUITE("scale-out") {
     CHECK(s["lost"] == 0);
     CHECK(s["sent"].get<uint64_t>() > 600);
     // Every node follows the new primary.
-    CHECK(Eventually([&] { return nodes.Metric("sealpost_redis_primary_changes_total") >= 2; }, 10s));
+    CHECK(
+        Eventually([&] { return nodes.Metric("sealpost_redis_primary_changes_total") >= 2; }, 10s));
     CHECK(Eventually([&] { return nodes.Metric("sealpost_redis_up") == 2; }, 10s));
   }
 
@@ -236,8 +244,9 @@ TEST_SUITE("scale-out") {
     CHECK(moved + ask > 0);
   }
 
-  TEST_CASE("sentinel: the primary killed mid-run: the nodes follow the promoted replica; replicated "
-            "pushes all arrive") {
+  TEST_CASE(
+      "sentinel: the primary killed mid-run: the nodes follow the promoted replica; replicated "
+      "pushes all arrive") {
     RedisSentinel sentinel(3);
     Nodes nodes(sentinel.Url(), 2, "redis.connected");
     TempDir dir;
@@ -260,6 +269,7 @@ TEST_SUITE("scale-out") {
     // After the failover the new primary has no replica: WAIT confirms
     // nothing, and such pushes, though delivered, are not counted as sent.
     CHECK(s["sent"].get<uint64_t>() > 200);
-    CHECK(Eventually([&] { return nodes.Metric("sealpost_redis_primary_changes_total") >= 2; }, 10s));
+    CHECK(
+        Eventually([&] { return nodes.Metric("sealpost_redis_primary_changes_total") >= 2; }, 10s));
   }
 }
