@@ -142,7 +142,9 @@ TEST_SUITE("scale-out") {
     CHECK(cluster.Integer({"EXISTS", "sp:inbound"}) == 0);  // no hot global stream
   }
 
-  TEST_CASE("cluster: a sealpost node killed mid-run: its clients move on and nothing is lost") {
+  TEST_CASE(
+      "scale-out: cluster: a sealpost node killed mid-run: its clients move on and nothing is "
+      "lost") {
     RedisCluster cluster(3, 0);
     Nodes nodes(cluster.Url(), 3, "redis.cluster_up");
     TempDir dir;

@@ -135,3 +135,63 @@ TEST_CASE("cluster slots: the map from a real CLUSTER SLOTS reply, and MOVED") {
   CHECK_FALSE(map.Parse(redis.Command({"PING"}).get(), &error));
   CHECK(map.Nodes().size() == 2);
 }
+
+TEST_CASE("cluster slots: the key a command is routed by") {
+  using V = std::vector<std::string_view>;
+  using sp::services::CommandKey;
+  CHECK(CommandKey(V{"XADD", "sp:{a}:events", "*", "f", "v"}) == "sp:{a}:events");
+  CHECK(CommandKey(V{"EVALSHA", "abc", "2", "sp:{a}:events", "sp:{a}:epoch", "x"}) ==
+        "sp:{a}:events");
+  CHECK(CommandKey(V{"eval", "return 1", "1", "k"}) == "k");
+  CHECK_FALSE(CommandKey(V{"EVAL", "return 1", "0"}).has_value());
+  CHECK(CommandKey(V{"XREADGROUP", "GROUP", "g", "c", "COUNT", "5", "STREAMS", "s1", "s2", ">",
+                     ">"}) == "s1");
+  CHECK(CommandKey(V{"XGROUP", "CREATE", "s", "g", "0"}) == "s");
+  for (V keyless : {V{"PING"}, V{"CONFIG", "GET", "x"}, V{"SCRIPT", "LOAD", "t"},
+                    V{"PUBLISH", "sp:control", "m"}, V{"WAIT", "1", "0"}, V{"CLUSTER", "SLOTS"}}) {
+    CAPTURE(keyless[0]);
+    CHECK_FALSE(CommandKey(keyless).has_value());
+  }
+}
+
+TEST_CASE("cluster slots: a MOVED reply's slot and node, and replicas in the map") {
+  // [[0, 16383, ["10.0.0.1", 7000, "id1"], ["10.0.0.2", 7001, "id2"]]]
+  redisReply node1_host{}, node1_port{}, node2_host{}, node2_port{}, first{}, last{};
+  char h1[] = "10.0.0.1", h2[] = "";
+  node1_host.type = node2_host.type = REDIS_REPLY_STRING;
+  node1_host.str = h1;
+  node1_host.len = sizeof(h1) - 1;
+  node2_host.str = h2;  // no host: the node that answered
+  node2_host.len = 0;
+  node1_port.type = node2_port.type = first.type = last.type = REDIS_REPLY_INTEGER;
+  node1_port.integer = 7000;
+  node2_port.integer = 7001;
+  first.integer = 0;
+  last.integer = 16383;
+  redisReply* n1_elems[] = {&node1_host, &node1_port};
+  redisReply* n2_elems[] = {&node2_host, &node2_port};
+  redisReply n1{}, n2{};
+  n1.type = n2.type = REDIS_REPLY_ARRAY;
+  n1.element = n1_elems;
+  n1.elements = 2;
+  n2.element = n2_elems;
+  n2.elements = 2;
+  redisReply* range_elems[] = {&first, &last, &n1, &n2};
+  redisReply range{};
+  range.type = REDIS_REPLY_ARRAY;
+  range.element = range_elems;
+  range.elements = 4;
+  redisReply* top_elems[] = {&range};
+  redisReply top{};
+  top.type = REDIS_REPLY_ARRAY;
+  top.element = top_elems;
+  top.elements = 1;
+  sp::services::SlotMap map;
+  std::string error;
+  REQUIRE(map.Parse(&top, &error, "10.9.9.9"));
+  REQUIRE(map.Nodes().size() == 1);
+  CHECK(map.Nodes()[0].port == 7000);
+  REQUIRE(map.Replicas().size() == 1);
+  CHECK(map.Replicas()[0].host == "10.9.9.9");
+  CHECK(map.Replicas()[0].port == 7001);
+}

@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
+
+#include "services/cluster_slots.h"
 
 using sp::services::Keys;
 
@@ -92,4 +95,31 @@ TEST_CASE("ParseEventsKey with an empty prefix") {
   CHECK(id == "c1");
   CHECK_FALSE(keys.ParseEventsKey("sp:{c1}:events", &id));
   CHECK_FALSE(keys.ParseEventsKey("{}:events", &id));
+}
+
+TEST_CASE(
+    "sharded inbound: one shard keeps today's names; N shards spread clients, each with its "
+    "dedupe and day keys in its stream's slot") {
+  sp::services::Keys one("sp:");
+  CHECK(one.Inbound("c1") == "sp:inbound");
+  CHECK(one.InboundSeen("c1") == "{sp:inbound}:seen:c1");
+  CHECK(one.Requests("query", "c1") == "sp:requests:query");
+  CHECK(one.RequestsSeen("query", "c1") == "{sp:requests:query}:seen:c1");
+
+  sp::services::Keys many("sp:", 16);
+  std::set<std::string> streams;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "client-" + std::to_string(i);
+    std::string stream = many.Inbound(id);
+    CHECK(stream == many.InboundStream(many.InboundShard(id)));
+    CHECK(sp::services::KeySlot(many.InboundSeen(id)) == sp::services::KeySlot(stream));
+    CHECK(sp::services::KeySlot(many.InboundDay(id, 20000)) == sp::services::KeySlot(stream));
+    CHECK(sp::services::KeySlot(many.RequestsSeen("m", id)) ==
+          sp::services::KeySlot(many.Requests("m", id)));
+    streams.insert(stream);
+  }
+  CHECK(streams.size() == 16);  // every shard used by 200 clients
+  CHECK(many.InboundStream(3) == "sp:inbound:{3}");
+  // Stable: the same client always writes to the same shard (its order holds).
+  CHECK(many.InboundShard("abc") == many.InboundShard("abc"));
 }

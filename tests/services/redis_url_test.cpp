@@ -112,3 +112,50 @@ TEST_CASE("RedactedUrl never shows the password") {
     CHECK(again.db == ep.db);
   }
 }
+
+TEST_CASE("ParseRedisUrl: cluster and sentinel URLs list their seeds") {
+  using sp::services::RedisTopology;
+  RedisEndpoint ep;
+  std::string error;
+  REQUIRE(ParseRedisUrl("redis+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001,h3", &ep, &error));
+  CHECK(ep.topology == RedisTopology::kCluster);
+  REQUIRE(ep.seeds.size() == 3);
+  CHECK(ep.seeds[0].host == "10.0.0.1");
+  CHECK(ep.seeds[0].port == 7000);
+  CHECK(ep.seeds[1].port == 7001);
+  CHECK(ep.seeds[2].host == "h3");
+  CHECK(ep.seeds[2].port == 6379);
+  CHECK(ep.host == "10.0.0.1");
+  CHECK(ep.password == "pw");
+  CHECK(RedactedUrl(ep) == "redis+cluster://:***@10.0.0.1:7000,10.0.0.2:7001,h3:6379");
+
+  REQUIRE(ParseRedisUrl("redis+sentinel://s1:26379,s2:26380/mymaster/2", &ep, &error));
+  CHECK(ep.topology == RedisTopology::kSentinel);
+  CHECK(ep.master_name == "mymaster");
+  CHECK(ep.db == 2);
+  REQUIRE(ep.seeds.size() == 2);
+  CHECK(ep.seeds[1].host == "s2");
+  CHECK(ep.seeds[1].port == 26380);
+  CHECK(RedactedUrl(ep) == "redis+sentinel://s1:26379,s2:26380/mymaster/2");
+  REQUIRE(ParseRedisUrl("redis+sentinel://s1/main-1", &ep, &error));
+  CHECK(ep.db == 0);
+
+  struct Refused {
+    const char* url;
+    const char* reason;
+  };
+  for (const Refused& c : {Refused{"redis://a:1,b:2", "redis+cluster://"},
+                           Refused{"redis+cluster://a:1/3", "database 0 only"},
+                           Refused{"redis+cluster://a:1,b:x", "port"},
+                           Refused{"redis+sentinel://s1:26379", "master-name"},
+                           Refused{"redis+sentinel://s1:26379/", "master-name"},
+                           Refused{"redis+sentinel://s1/bad name", "master-name"},
+                           Refused{"redis+sentinel://s1/m/x", "database"}}) {
+    CAPTURE(c.url);
+    RedisEndpoint untouched;
+    untouched.host = "untouched";
+    CHECK_FALSE(ParseRedisUrl(c.url, &untouched, &error));
+    CHECK(error.find(c.reason) != std::string::npos);
+    CHECK(untouched.host == "untouched");
+  }
+}
