@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "services/lua_script.h"
+#include "services/next_turn.h"
 #include "services/redis_reply.h"
 #include "shared/log.h"
 
@@ -354,15 +355,8 @@ void ClusterLink::Retire(std::unique_ptr<Node> node) {
     auto it = std::find_if(retired_.begin(), retired_.end(),
                            [raw](const std::unique_ptr<Node>& n) { return n.get() == raw; });
     if (it == retired_.end()) return;
-    auto* handle = new uv_idle_t;
-    handle->data = it->release();
+    DeleteOnNextTurn(loop_, it->release());
     retired_.erase(it);
-    uv_idle_init(loop_, handle);
-    uv_idle_start(handle, [](uv_idle_t* h) {
-      delete static_cast<Node*>(h->data);
-      uv_close(reinterpret_cast<uv_handle_t*>(h),
-               [](uv_handle_t* closed) { delete reinterpret_cast<uv_idle_t*>(closed); });
-    });
   });
 }
 

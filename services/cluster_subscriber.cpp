@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "services/next_turn.h"
 #include "shared/log.h"
 
 namespace sp::services {
@@ -50,15 +51,8 @@ void ClusterSubscriber::FollowPrimaries() {
                                 [link](const auto& l) { return l.get() == link; });
       if (found == stopping_links_.end()) return;
       // Freed on the next turn: this runs inside the link's own close callback.
-      auto* idle = new uv_idle_t;
-      idle->data = found->release();
+      DeleteOnNextTurn(loop_, found->release());
       stopping_links_.erase(found);
-      uv_idle_init(loop_, idle);
-      uv_idle_start(idle, [](uv_idle_t* h) {
-        delete static_cast<RedisConnection*>(h->data);
-        uv_close(reinterpret_cast<uv_handle_t*>(h),
-                 [](uv_handle_t* closed) { delete reinterpret_cast<uv_idle_t*>(closed); });
-      });
     });
     it = nodes_.erase(it);
   }

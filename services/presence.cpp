@@ -137,7 +137,7 @@ void Presence::SweepDeadNodes() {
         if (exists == nullptr || exists->type != REDIS_REPLY_INTEGER || exists->integer != 0)
           return;
         commands_.Command({"HKEYS", keys_.NodeClients(node)}, [this,
-                                                                node](const redisReply* clients) {
+                                                               node](const redisReply* clients) {
           if (clients == nullptr || clients->type != REDIS_REPLY_ARRAY) return;
           for (size_t c = 0; c < clients->elements; ++c) {
             std::string presence_key = keys_.Presence(ReplyText(clients->element[c]));

@@ -69,25 +69,8 @@ struct Nodes {
 std::vector<std::string> SimArgsFor(const Nodes& nodes, const std::string& redis_url, int clients,
                                     double duration_s, double rate,
                                     const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {BinDir() + "/sealpost-sim",
-                                   "--server",
-                                   nodes.List(),
-                                   "--server-pk",
-                                   nodes.servers.front()->PublicKey(),
-                                   "--redis",
-                                   redis_url,
-                                   "--clients",
-                                   std::to_string(clients),
-                                   "--duration",
-                                   std::to_string(duration_s),
-                                   "--rate",
-                                   std::to_string(rate),
-                                   "--drain",
-                                   "30",
-                                   "--connect-wait",
-                                   "15"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return argv;
+  return SimArgs(nodes.List(), nodes.servers.front()->PublicKey(), redis_url, clients, duration_s,
+                 rate, extra);
 }
 
 nlohmann::json Summary(Process& sim, int* exit_code) {

@@ -7,15 +7,16 @@
 
 namespace sp::testkit {
 
-std::vector<std::string> SimArgs(Redis& redis, Server& server, int clients, double duration_s,
+std::vector<std::string> SimArgs(const std::string& servers, const std::string& server_pk,
+                                 const std::string& redis_url, int clients, double duration_s,
                                  double rate, const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {BinDir() + "/sealpost-sim",
                                    "--server",
-                                   server.Host() + ":" + std::to_string(server.Port()),
+                                   servers,
                                    "--server-pk",
-                                   server.PublicKey(),
+                                   server_pk,
                                    "--redis",
-                                   redis.Url(),
+                                   redis_url,
                                    "--clients",
                                    std::to_string(clients),
                                    "--duration",
@@ -28,6 +29,12 @@ std::vector<std::string> SimArgs(Redis& redis, Server& server, int clients, doub
                                    "15"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
+}
+
+std::vector<std::string> SimArgs(Redis& redis, Server& server, int clients, double duration_s,
+                                 double rate, const std::vector<std::string>& extra) {
+  return SimArgs(server.Host() + ":" + std::to_string(server.Port()), server.PublicKey(),
+                 redis.Url(), clients, duration_s, rate, extra);
 }
 
 std::vector<double> SpreadMoments(int count, double from, double to, double gap, unsigned seed) {

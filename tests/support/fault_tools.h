@@ -16,7 +16,12 @@
 
 namespace sp::testkit {
 
-// Arguments for sealpost-sim against `server` and `redis`, with `extra` after.
+// Arguments for sealpost-sim against `servers` ("host:port[,host:port...]",
+// pinned to `server_pk`) and the Redis at `redis_url`, with `extra` after.
+std::vector<std::string> SimArgs(const std::string& servers, const std::string& server_pk,
+                                 const std::string& redis_url, int clients, double duration_s,
+                                 double rate, const std::vector<std::string>& extra = {});
+// The same against `server` and `redis`.
 std::vector<std::string> SimArgs(Redis& redis, Server& server, int clients, double duration_s,
                                  double rate, const std::vector<std::string>& extra = {});
 inline std::vector<std::string> SimArgs(ServerEnv& env, int clients, double duration_s, double rate,
