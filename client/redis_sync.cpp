@@ -15,8 +15,10 @@ RedisSync::~RedisSync() {
 void RedisSync::CloseAll() {
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
-  for (auto& [address, ctx] : nodes_) redisFree(ctx);
-  nodes_.clear();
+  for (auto* pool : {&nodes_, &redirect_nodes_}) {
+    for (auto& [address, ctx] : *pool) redisFree(ctx);
+    pool->clear();
+  }
   last_ctx_ = nullptr;
   appended_to_.clear();
   slot_owner_.clear();
@@ -197,20 +199,21 @@ redisContext* RedisSync::ContextFor(const std::vector<std::string>& argv) {
   // WAIT counts the replicas of the write it follows.
   if (!key) return last_ctx_ ? last_ctx_ : ctx_;
   auto owner = slot_owner_.find(sp::services::KeySlot(*key));
-  redisContext* ctx = owner == slot_owner_.end() ? nullptr : NodeAt(owner->second);
+  redisContext* ctx = owner == slot_owner_.end() ? nullptr : NodeAt(owner->second, &nodes_);
   last_ctx_ = ctx ? ctx : ctx_;
   return last_ctx_;
 }
 
-redisContext* RedisSync::NodeAt(const std::string& address) {
-  auto it = nodes_.find(address);
-  if (it != nodes_.end()) return it->second;
+redisContext* RedisSync::NodeAt(const std::string& address,
+                                std::map<std::string, redisContext*>* pool) {
+  auto it = pool->find(address);
+  if (it != pool->end()) return it->second;
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) return nullptr;
   std::string error;
   redisContext* ctx =
       Open(address.substr(0, colon), std::atoi(address.c_str() + colon + 1), &error);
-  if (ctx) nodes_.emplace(address, ctx);
+  if (ctx) pool->emplace(address, ctx);
   return ctx;
 }
 
@@ -226,11 +229,14 @@ Reply RedisSync::FollowRedirects(Reply reply, const std::vector<std::string>& ar
     if (second == std::string::npos) break;
     int slot = std::atoi(text.c_str() + first + 1);
     std::string address = text.substr(second + 1);
-    redisContext* ctx = NodeAt(address);
+    // A connection of its own per node for redirected commands: one that
+    // Append() uses may have pipelined replies still unread, and a command
+    // sent on it now would read one of those as its own.
+    redisContext* ctx = NodeAt(address, &redirect_nodes_);
     if (ctx == nullptr) break;
     if (moved) slot_owner_[slot] = address;
     if (ask) Reply(static_cast<redisReply*>(redisCommand(ctx, "ASKING")));
-    redirected_ = last_ctx_ = ctx;
+    redirected_ = ctx;
     ArgvView v(argv);
     reply = Reply(static_cast<redisReply*>(
         redisCommandArgv(ctx, static_cast<int>(argv.size()), v.ptrs.data(), v.lens.data())));

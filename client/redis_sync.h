@@ -68,7 +68,8 @@ class RedisSync {
   void CloseAll();
   // Cluster: the connection the slot map (learnt from MOVED) says holds `argv`'s key.
   redisContext* ContextFor(const std::vector<std::string>& argv);
-  redisContext* NodeAt(const std::string& address);  // "host:port", opened if new
+  // The connection to "host:port" in `pool`, opened if new.
+  redisContext* NodeAt(const std::string& address, std::map<std::string, redisContext*>* pool);
   // Follows a MOVED/ASK reply by sending `argv` to the node it names.
   Reply FollowRedirects(Reply reply, const std::vector<std::string>& argv);
 
@@ -80,8 +81,9 @@ class RedisSync {
   int db_ = 0;
   int timeout_ms_ = 5000;
   bool cluster_ = false;
-  std::map<std::string, redisContext*> nodes_;  // cluster nodes reached (not ctx_)
-  std::map<int, std::string> slot_owner_;       // learnt from MOVED
+  std::map<std::string, redisContext*> nodes_;           // cluster nodes reached (not ctx_)
+  std::map<std::string, redisContext*> redirect_nodes_;  // for redirected commands only
+  std::map<int, std::string> slot_owner_;                // learnt from MOVED
   struct Queued {
     redisContext* ctx;
     std::vector<std::string> argv;  // sent again after a redirect
