@@ -20,25 +20,37 @@ void FailAll(const std::vector<StreamReader::ReadCallback>& cbs) {
 // A missing epoch key (a Redis that lost its data) is set back to the
 // reader's epoch: a session starting later INCRs past it and fences this
 // one, and one that started meanwhile holds a different value and does.
-// Returns per stream with something to say [key, entries], [key, "fenced"]
-// or [key, error] (NOGROUP: the stream was deleted under the session).
+// The streams that pass are read with one XREADGROUP, as before the fence:
+// per-stream calls cost Redis a third more per event. Only when that call
+// fails (NOGROUP: a stream deleted under its session) is each read alone,
+// to tell which. Returns per stream with something to say [key, entries],
+// [key, "fenced"] or [key, error].
 constexpr std::string_view kReadScript =
-    "local out = {} "
+    "local out, args, n = {}, {}, 0 "
     "for i = 1, #KEYS, 2 do "
     "local want = ARGV[3 + (i + 1) / 2] "
-    "local have = want "
+    "local pass = true "
     "if want ~= '' then "
-    "have = redis.call('GET', KEYS[i + 1]) "
-    "if not have then redis.call('SET', KEYS[i + 1], want) have = want end "
+    "local have = redis.call('GET', KEYS[i + 1]) "
+    "if not have then redis.call('SET', KEYS[i + 1], want) "
+    "elseif have ~= want then pass = false end "
     "end "
-    "if have ~= want then "
-    "out[#out + 1] = {KEYS[i], 'fenced'} "
-    "else "
+    "if pass then n = n + 1 args[n] = KEYS[i] "
+    "else out[#out + 1] = {KEYS[i], 'fenced'} end "
+    "end "
+    "if n == 0 then return out end "
+    "for j = 1, n do args[n + j] = '>' end "
     "local r = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], "
-    "'STREAMS', KEYS[i], '>') "
-    "if type(r) == 'table' and r.err then out[#out + 1] = {KEYS[i], r.err} "
-    "elseif r then out[#out + 1] = r[1] end "
+    "'STREAMS', unpack(args)) "
+    "if type(r) == 'table' and r.err then "
+    "for j = 1, n do "
+    "local one = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], "
+    "'STREAMS', args[j], '>') "
+    "if type(one) == 'table' and one.err then out[#out + 1] = {args[j], one.err} "
+    "elseif one then out[#out + 1] = one[1] end "
     "end "
+    "elseif r then "
+    "for _, stream in ipairs(r) do out[#out + 1] = stream end "
     "end "
     "return out";
 
